@@ -1,0 +1,123 @@
+# vmscope build.  `make` builds build/vmscope; `make run` and `make test` first
+# install missing build dependencies (apt-get, when root), see README.md.
+
+OUTPUT    ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+VERSION   := 0.1.0
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# -Werror in CI (CI=true) and whenever asked for
+WERROR    ?= $(if $(CI),1,)
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wno-unused-parameter $(if $(WERROR),-Werror,)
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+	     -Iinclude -Isrc -I$(OUTPUT)/skel -DVMSCOPE_VERSION='"$(VERSION)"'
+LDLIBS    := -lbpf -lelf -lz
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(BPF_SRCS))
+
+SRCS      := $(wildcard src/*.c src/procfs/*.c src/output/*.c)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+OBJS      := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(SRCS))
+LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
+
+# vmlinux.h: from the running kernel's BTF when there is one, else the copy
+# committed in bpf/vmlinux/ (generated from a 6.18 kernel).
+VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
+VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
+
+.SECONDARY:
+.PHONY: all deps run test test-unit test-integration install clean bench demo
+all: $(OUTPUT)/vmscope $(WORKLOADS)
+
+# ---- dependencies ---------------------------------------------------------
+DEB_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
+DEB_TEST  := jq strace util-linux procps
+deps:
+	$(Q)./tests/install-deps.sh $(DEB_BUILD) -- $(DEB_TEST)
+
+# ---- BPF ------------------------------------------------------------------
+$(VMLINUX_H): | $(OUTPUT)/vmlinux
+ifneq ($(VMLINUX_BTF),)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+else
+	$(call msg,CP,$@ (committed copy: no /sys/kernel/btf/vmlinux))
+	$(Q)cp bpf/vmlinux/vmlinux.h $@
+endif
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c include/vmscope_abi.h $(VMLINUX_H) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(OUTPUT)/vmlinux -Iinclude -c $< -o $@
+
+$(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- user space -----------------------------------------------------------
+$(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(OUTPUT)/obj/procfs $(OUTPUT)/obj/output
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vmscope: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread $< -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/vmlinux $(OUTPUT)/obj/procfs \
+$(OUTPUT)/obj/output $(OUTPUT)/workloads $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+-include $(OBJS:.o=.d)
+
+# ---- the two README commands ------------------------------------------------
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/demo.sh $(OUTPUT)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)./tests/run.sh $(OUTPUT)
+
+test-unit: all $(UNIT_BINS)
+	$(Q)./tests/run.sh --unit $(OUTPUT)
+
+test-integration: all
+	$(Q)./tests/run.sh --integration $(OUTPUT)
+
+bench: all
+	$(Q)./bench/run.sh $(OUTPUT)
+
+install: all
+	install -D -m 0755 $(OUTPUT)/vmscope $(DESTDIR)$(PREFIX)/sbin/vmscope
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf $(OUTPUT)

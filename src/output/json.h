@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Minimal streaming JSON writer. Always emits valid JSON: strings are
+ * escaped, bytes that are not valid UTF-8 become U+FFFD (callers that must
+ * keep the exact bytes add a hex field beside it, see json_bytes_lossless).
+ */
+#ifndef VMSCOPE_JSON_H
+#define VMSCOPE_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 32
+
+struct json {
+	FILE *f;
+	int depth;
+	bool need_comma[JSON_MAX_DEPTH];
+	bool is_array[JSON_MAX_DEPTH];
+	bool after_key;
+};
+
+void json_init(struct json *j, FILE *f);
+void json_obj_begin(struct json *j);
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j);
+void json_arr_end(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_str(struct json *j, const char *s);
+void json_strn(struct json *j, const char *s, size_t n);
+void json_u64(struct json *j, uint64_t v);
+void json_i64(struct json *j, int64_t v);
+void json_double(struct json *j, double v);
+void json_hex(struct json *j, uint64_t v);	/* "0x..." string */
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+/* End a top-level document with a newline. */
+void json_end_doc(struct json *j);
+
+/* Is [s, s+n) valid UTF-8? */
+bool utf8_valid(const char *s, size_t n);
+
+/* key/value shorthands */
+static inline void json_kstr(struct json *j, const char *k, const char *v)
+{
+	json_key(j, k);
+	if (v)
+		json_str(j, v);
+	else
+		json_null(j);
+}
+static inline void json_ku64(struct json *j, const char *k, uint64_t v)
+{
+	json_key(j, k);
+	json_u64(j, v);
+}
+static inline void json_khex(struct json *j, const char *k, uint64_t v)
+{
+	json_key(j, k);
+	json_hex(j, v);
+}
+static inline void json_kbool(struct json *j, const char *k, bool v)
+{
+	json_key(j, k);
+	json_bool(j, v);
+}
+
+#endif

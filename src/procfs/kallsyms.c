@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kallsyms.h"
+#include "../util.h"
+
+static FILE *open_kallsyms(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/kallsyms", proc_root());
+	return fopen(path, "re");
+}
+
+int kallsyms_resolve(struct ksym *syms, size_t n)
+{
+	char line[512], name[256], type;
+	unsigned long long addr;
+	bool any_nonzero = false;
+	size_t lo, hi, mid;
+	FILE *f;
+
+	if (!n)
+		return 0;
+	f = open_kallsyms();
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (addr)
+			any_nonzero = true;
+		if (addr < syms[0].addr || addr > syms[n - 1].addr)
+			continue;
+		lo = 0;
+		hi = n;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (syms[mid].addr < addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < n && syms[lo].addr == addr && !syms[lo].name &&
+		    (type == 't' || type == 'T'))
+			syms[lo].name = strdup(name);
+	}
+	fclose(f);
+	return any_nonzero ? 0 : -EPERM;
+}
+
+int kallsyms_visible(void)
+{
+	unsigned long long addr = 0;
+	FILE *f = open_kallsyms();
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%llx", &addr) == 1 && addr != 0;
+	fclose(f);
+	return ok;
+}

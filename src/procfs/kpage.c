@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kpage.h"
+#include "../util.h"
+
+static const char *const kpf_names[64] = {
+	[KPF_LOCKED] = "locked", [KPF_ERROR] = "error",
+	[KPF_REFERENCED] = "referenced", [KPF_UPTODATE] = "uptodate",
+	[KPF_DIRTY] = "dirty", [KPF_LRU] = "lru", [KPF_ACTIVE] = "active",
+	[KPF_SLAB] = "slab", [KPF_WRITEBACK] = "writeback",
+	[KPF_RECLAIM] = "reclaim", [KPF_BUDDY] = "buddy", [KPF_MMAP] = "mmap",
+	[KPF_ANON] = "anon", [KPF_SWAPCACHE] = "swapcache",
+	[KPF_SWAPBACKED] = "swapbacked", [KPF_COMPOUND_HEAD] = "compound_head",
+	[KPF_COMPOUND_TAIL] = "compound_tail", [KPF_HUGE] = "huge",
+	[KPF_UNEVICTABLE] = "unevictable", [KPF_HWPOISON] = "hwpoison",
+	[KPF_NOPAGE] = "nopage", [KPF_KSM] = "ksm", [KPF_THP] = "thp",
+	[KPF_OFFLINE] = "offline", [KPF_ZERO_PAGE] = "zero_page",
+	[KPF_IDLE] = "idle", [KPF_PGTABLE] = "pgtable",
+	[KPF_RESERVED] = "reserved", [KPF_MLOCKED] = "mlocked",
+	[KPF_MAPPEDTODISK] = "mappedtodisk", [KPF_PRIVATE] = "private",
+	[KPF_PRIVATE_2] = "private_2", [KPF_OWNER_PRIVATE] = "owner_private",
+	[KPF_ARCH] = "arch", [KPF_UNCACHED] = "uncached",
+	[KPF_SOFTDIRTY] = "softdirty", [KPF_ARCH_2] = "arch_2",
+	[KPF_ARCH_3] = "arch_3",
+};
+
+const char *kpage_flag_name(unsigned int bit)
+{
+	return bit < 64 ? kpf_names[bit] : NULL;
+}
+
+void kpage_flags_str(uint64_t flags, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int b;
+
+	if (len)
+		buf[0] = '\0';
+	for (b = 0; b < 64 && off + 1 < len; b++) {
+		const char *n;
+		int w;
+
+		if (!(flags & (1ULL << b)))
+			continue;
+		n = kpf_names[b];
+		if (n)
+			w = snprintf(buf + off, len - off, "%s%s", off ? "," : "", n);
+		else
+			w = snprintf(buf + off, len - off, "%sbit%u", off ? "," : "", b);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+static int open_proc(const char *name, int *err)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", proc_root(), name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*err = fd < 0 ? -errno : 0;
+	return fd;
+}
+
+void kpage_open(struct kpage_reader *r)
+{
+	r->flags_fd = open_proc("kpageflags", &r->flags_err);
+	r->count_fd = open_proc("kpagecount", &r->count_err);
+}
+
+void kpage_close(struct kpage_reader *r)
+{
+	if (r->flags_fd >= 0)
+		close(r->flags_fd);
+	if (r->count_fd >= 0)
+		close(r->count_fd);
+	r->flags_fd = r->count_fd = -1;
+}
+
+struct pfn_idx {
+	uint64_t pfn;
+	size_t idx;
+};
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	const struct pfn_idx *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* PFNs closer than this share one read (reading 8*GAP extra bytes is
+ * cheaper than another syscall). */
+#define KPAGE_GAP 64
+#define KPAGE_SPAN_MAX 65536
+
+static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
+		     uint64_t *buf)
+{
+	size_t i = 0, j, k;
+	ssize_t r;
+
+	while (i < n) {
+		uint64_t first = s[i].pfn, span;
+
+		j = i + 1;
+		while (j < n && s[j].pfn - s[j - 1].pfn <= KPAGE_GAP &&
+		       s[j].pfn - first < KPAGE_SPAN_MAX)
+			j++;
+		span = s[j - 1].pfn - first + 1;
+		r = pread(fd, buf, span * 8, (off_t)(first * 8));
+		if (r < 0)
+			return -errno;
+		for (k = i; k < j; k++) {
+			uint64_t off = s[k].pfn - first;
+
+			/* short read: beyond max_pfn, no struct page */
+			out[s[k].idx] = off < (uint64_t)r / 8 ? buf[off] : 0;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
+		 uint64_t *flags, uint64_t *counts)
+{
+	struct pfn_idx *s;
+	uint64_t *buf;
+	size_t i;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	s = malloc(n * sizeof(*s));
+	buf = malloc(KPAGE_SPAN_MAX * 8);
+	if (!s || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		s[i].pfn = pfns[i];
+		s[i].idx = i;
+	}
+	qsort(s, n, sizeof(*s), cmp_pfn);
+	if (flags) {
+		if (r->flags_fd < 0) {
+			err = r->flags_err;
+			goto out;
+		}
+		err = read_runs(r->flags_fd, s, n, flags, buf);
+		if (err)
+			goto out;
+	}
+	if (counts) {
+		if (r->count_fd < 0) {
+			err = r->count_err;
+			goto out;
+		}
+		err = read_runs(r->count_fd, s, n, counts, buf);
+	}
+out:
+	free(s);
+	free(buf);
+	return err;
+}

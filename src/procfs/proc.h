@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VMSCOPE_PROCFS_PROC_H
+#define VMSCOPE_PROCFS_PROC_H
+
+#include <sys/types.h>
+
+enum proc_kind {
+	PROC_USER = 0,		/* has a user address space */
+	PROC_KTHREAD = 1,	/* kernel thread: no mm */
+};
+
+/* Classify pid: PROC_USER, PROC_KTHREAD, or -ESRCH (no such process). */
+int proc_kind(pid_t pid);
+
+/* comm of pid into buf ("?" when unreadable). */
+void proc_comm(pid_t pid, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VMSCOPE_UTIL_H
+#define VMSCOPE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+
+/* Root of procfs; tests point it at fixtures (VMSCOPE_PROC_ROOT). */
+const char *proc_root(void);
+
+/* Read a whole file into a NUL-terminated malloc'd buffer. */
+int read_file(const char *path, char **buf, size_t *len);
+
+/* Parse an unsigned number: 0x-prefixed hex, or decimal; K/M/G/T suffix
+ * when allow_suffix. Whole string must be consumed. */
+int parse_u64(const char *s, uint64_t *out, bool allow_suffix);
+
+/* "4K", "132K", "1.5M", "2G": at most 6 characters. */
+void human_size(uint64_t bytes, char *buf, size_t len);
+
+/* Does the process have this capability in its effective set? */
+bool have_cap(int cap);
+
+/* Seconds since an arbitrary start, monotonic. */
+double now_sec(void);
+
+#endif
