@@ -330,8 +330,14 @@ int vma_table_read(pid_t pid, unsigned int flags, struct vma_table *t)
 			v->has_kernel = true;
 			v->has_flags = true;
 			v->flags = recs[j].flags;
-		} else if (strcmp(v->m.path ? v->m.path : "", "[vsyscall]")) {
-			/* [vsyscall] is the gate VMA, outside the VMA tree */
+		} else if (!strcmp(v->m.path ? v->m.path : "", "[vsyscall]")) {
+			/* the gate VMA lives outside the VMA tree; its maps
+			 * perms are its vm_flags (VM_EXEC, VM_READ|VM_EXEC) */
+			v->has_flags = true;
+			v->flags = (v->m.perms[0] == 'r' ? VMF_READ : 0) |
+				   (v->m.perms[1] == 'w' ? VMF_WRITE : 0) |
+				   (v->m.perms[2] == 'x' ? VMF_EXEC : 0);
+		} else {
 			t->changed = true;
 		}
 	}

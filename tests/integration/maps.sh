@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# vmscope maps against /proc/PID/maps and smaps (the kernel's own report).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+start_demo || { fail "demo workload starts"; exit 1; }
+pid=$DEMO_PID
+
+expect_status "maps PID --json exits 0" 0 "$VMSCOPE" --json maps "$pid"
+cp "$TMP/stdout" "$TMP/maps.json"
+check "maps --json is valid JSON (jq)" jq -e 'type == "array" and length > 5' "$TMP/maps.json"
+
+# every /proc/PID/maps field, exactly: rebuild the lines from JSON and compare
+# with the kernel's (whitespace padding collapsed).
+jq -r '.[] | "\(.start|ltrimstr("0x"))-\(.end|ltrimstr("0x")) \(.perms) \(.offset) \(.dev) \(.inode) \(.path // "")"' \
+	"$TMP/maps.json" | while read -r range perms off dev ino path; do
+	printf '%s %s %08x %s %s %s\n' "$range" "$perms" "$off" "$dev" "$ino" "$path"
+done | sed 's/ *$//' >"$TMP/ours.txt"
+sed 's/  */ /g; s/ *$//' "/proc/$pid/maps" >"$TMP/kernel.txt"
+if diff -u "$TMP/kernel.txt" "$TMP/ours.txt" >"$TMP/diff"; then
+	pass "start/end/perms/offset/dev/inode/path equal /proc/PID/maps for $(wc -l <"$TMP/kernel.txt") VMAs"
+else
+	fail "maps fields differ from /proc/PID/maps"; head -20 "$TMP/diff" | sed 's/^/#   /'
+fi
+
+# vm_flags and Rss/Swap against smaps
+awk '/^[0-9a-f]+-[0-9a-f]+ /{split($1,r,"-"); cur=r[1]} /^VmFlags:/{sub(/^VmFlags: */,""); sub(/ *$/,""); print cur, $0}' \
+	"/proc/$pid/smaps" | sort >"$TMP/smaps_flags"
+jq -r '.[] | select(.vm_flags != null) | "\(.start|ltrimstr("0x")) \(.vm_flags|join(" "))"' \
+	"$TMP/maps.json" | sed 's/bit[0-9]*/??/g' | sort >"$TMP/our_flags"
+if diff -u "$TMP/smaps_flags" "$TMP/our_flags" >"$TMP/diff"; then
+	pass "vm_flags equal smaps VmFlags for every VMA"
+else
+	fail "vm_flags differ from smaps"; head -10 "$TMP/diff" | sed 's/^/#   /'
+fi
+
+awk '/^[0-9a-f]+-[0-9a-f]+ /{split($1,r,"-"); cur=r[1]; pf=0} /^VmFlags:/{ if ($0 ~ / pf/ || $0 ~ / io/) pf=1 } /^Rss:/{rss[cur]=$2} /^Swap:/{sw[cur]=$2} /^VmFlags:/{ if (!pf && cur !~ /^ffffffffff/) print cur, rss[cur], sw[cur]}' \
+	"/proc/$pid/smaps" | sort >"$TMP/smaps_rss"
+jq -r '.[] | select(.present_source == "pagemap") | "\(.start|ltrimstr("0x")) \(.present_pages*4) \(.swap_pages*4)"' \
+	"$TMP/maps.json" | sort >"$TMP/our_rss"
+if diff -u "$TMP/smaps_rss" "$TMP/our_rss" >"$TMP/diff"; then
+	pass "present/swap pages equal smaps Rss/Swap ($(wc -l <"$TMP/our_rss") VMAs)"
+else
+	fail "present/swap pages differ from smaps"; head -10 "$TMP/diff" | sed 's/^/#   /'
+fi
+
+# owner and cache mode of known mappings
+q() { jq -r --arg s "$1" ".[] | select(.start == \$s) | $2" "$TMP/maps.json"; }
+check "anonymous mapping: owner null, cache wb" \
+	test "$(q "$REG_anon_START" '"\(.owner) \(.cache) \(.present_pages)"')" = "null wb 512"
+check "file mapping owned by filemap_fault" \
+	test "$(q "$REG_file_START" .owner)" = filemap_fault
+if [ -n "${REG_perf_ring_START:-}" ]; then
+	o=$(q "$REG_perf_ring_START" '"\(.owner) \(.present_source) \(.present_pages) \(.vm_flags|index("pf") != null)"')
+	check "perf ring buffer: perf owner, 9 pages counted by the page-table walk ($o)" \
+		bash -c "[[ '$o' == perf_* && '$o' == *' pagetable 9 true' ]]"
+else
+	skip "perf ring buffer: perf_event_open unavailable here"
+fi
+vvar=$(jq -r '.[] | select(.path == "[vvar]") | .owner' "$TMP/maps.json" | head -1)
+check "[vvar] owned by a special mapping function ($vvar)" \
+	bash -c "[[ '$vvar' == *special_mapping* || '$vvar' == vvar* ]]"
+
+# human output: 80 columns, header, one row per VMA
+"$VMSCOPE" maps "$pid" >"$TMP/plain"
+check "human output fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/plain")" -le 80
+check "human output has one row per VMA" test "$(($(wc -l <"$TMP/plain") - 1))" -eq "$(wc -l <"/proc/$pid/maps")"
+
+# a real interpreter process
+perl -e 'my @a = (1) x 100000; sleep 30' &
+PIDS+=($!)
+sleep 0.3
+"$VMSCOPE" --json maps $! >"$TMP/perl.json"
+jq -r '.[] | "\(.start|ltrimstr("0x"))-\(.end|ltrimstr("0x")) \(.perms) \(.path // "")"' "$TMP/perl.json" \
+	| sed 's/ *$//' >"$TMP/ours.txt"
+awk '{ p = ""; for (i = 6; i <= NF; i++) p = p (i > 6 ? " " : "") $i; print $1, $2, p }' "/proc/$!/maps" \
+	| sed 's/ *$//' >"$TMP/kernel.txt"
+check "perl interpreter: maps equal /proc/PID/maps" diff -q "$TMP/kernel.txt" "$TMP/ours.txt"
+
+# procfs fallback says what is missing
+expect_status "--no-bpf works" 0 "$VMSCOPE" --json --no-bpf maps "$pid"
+check "--no-bpf: owner/cache null, vm_flags from smaps" \
+	jq -e 'all(.[]; .owner == null and .cache == null) and any(.[]; .vm_flags != null)' "$TMP/stdout"
+check "--no-bpf: the missing fields are named on stderr" grep -q "owner, cache and page_size unavailable" "$TMP/stderr"
+
+# hostile file names survive into JSON and are escaped for the terminal
+name=$(printf '%s/we ird\nname\033[31m\xff"q\\' "$TMP")
+start_demo --file "$name" || fail "demo with hostile file name"
+"$VMSCOPE" --json maps "$DEMO_PID" >"$TMP/hostile.json" 2>/dev/null
+kpath=$(grep -a "^${REG_file_START#0x}-" "/proc/$DEMO_PID/maps" | sed -E 's/^([^ ]+ +){5}//')
+jpath_hex=$(jq -r --arg s "$REG_file_START" '.[] | select(.start == $s) | .path_hex' "$TMP/hostile.json")
+check "non-UTF-8 path: exact kernel bytes kept in path_hex" \
+	test "$jpath_hex" = "$(printf '%s' "$kpath" | od -An -tx1 | tr -d ' \n')"
+check "hostile path: JSON still parses" jq -e 'length > 0' "$TMP/hostile.json"
+"$VMSCOPE" maps "$DEMO_PID" >"$TMP/hostile.txt"
+check "hostile path: no raw escape or newline reaches the terminal" \
+	bash -c "! grep -q $'\033' '$TMP/hostile.txt' && grep -c . '$TMP/hostile.txt' | grep -qx $(( $(wc -l <"/proc/$DEMO_PID/maps") + 1 ))"
+
+# bad input
+expect_status "missing pid: exit 1" 1 "$VMSCOPE" maps 999999999
+check "missing pid: says no such process" grep -q "no such process" "$TMP/stderr"
+expect_status "kernel thread: exit 1" 1 "$VMSCOPE" maps 2
+check "kernel thread: says it has no user address space" grep -q "no user address space" "$TMP/stderr"
+expect_status "bad pid: usage error 2" 2 "$VMSCOPE" maps 12abc
+expect_status "JSON error on stderr" 1 "$VMSCOPE" --json maps 999999999
+check "JSON error is {\"error\":...}" jq -e '.error | test("no such process")' "$TMP/stderr"

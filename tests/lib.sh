@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Shared helpers for integration tests: TAP lines, the demo workload.
+# Each test script prints "ok - ..." / "not ok - ..." lines; a skip prints
+# "ok - # SKIP reason" and is only used where the machine lacks the feature.
+
+OUT=${OUT:-build}
+VMSCOPE=${VMSCOPE:-$OUT/vmscope}
+WL=$OUT/workloads
+TMP=$(mktemp -d /tmp/vmscope-test.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; }
+skip() { echo "ok - # SKIP $*"; }
+
+# check DESCRIPTION COMMAND...: pass when COMMAND succeeds (its stdout dropped)
+check() {
+	local d=$1
+	shift
+	if "$@" >/dev/null; then pass "$d"; else fail "$d"; fi
+}
+
+# expect_status DESCRIPTION STATUS COMMAND...: exit status must be STATUS;
+# stderr is kept in $TMP/stderr, stdout in $TMP/stdout
+expect_status() {
+	local d=$1 want=$2 got
+	shift 2
+	"$@" >"$TMP/stdout" 2>"$TMP/stderr"
+	got=$?
+	if [ "$got" -eq "$want" ]; then pass "$d"; else
+		fail "$d (exit $got, want $want)"
+		sed 's/^/#   /' "$TMP/stderr" | head -5
+	fi
+}
+
+# start_demo [ARGS]: run the demo workload, wait until it mapped everything;
+# sets DEMO_PID and REG_<name>_START / REG_<name>_END.
+start_demo() {
+	local fifo=$TMP/demo.out name s e
+	"$WL/demo" "$@" >"$fifo" 2>"$TMP/demo.err" &
+	DEMO_PID=$!
+	PIDS+=("$DEMO_PID")
+	for _ in $(seq 100); do
+		grep -q '^ready$' "$fifo" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '^ready$' "$fifo" || { echo "# demo did not start"; cat "$TMP/demo.err"; return 1; }
+	while read -r name s e; do
+		[ "$name" = ready ] && continue
+		eval "REG_${name}_START=$s; REG_${name}_END=$e"
+	done <"$fifo"
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Run unit tests (TAP binaries) and integration tests (TAP shell scripts),
+# print every result and a final "N passed, N failed, N skipped" line.
+#   run.sh [--unit|--integration] BUILD_DIR
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+which=all
+case "${1:-}" in --unit|--integration) which=${1#--}; shift ;; esac
+export OUT=${1:-build}
+passed=0 failed=0 skipped=0
+
+run_one() {
+	local name=$1 line status
+	shift
+	echo "# $name"
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"__status 0") continue ;;
+		"__status "*)
+			# a test program that dies must fail loudly, even mid-way
+			echo "not ok - $name exited with status ${line#__status }"
+			failed=$((failed + 1)); continue ;;
+		"not ok"*) failed=$((failed + 1)) ;;
+		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+		"ok "*) passed=$((passed + 1)) ;;
+		esac
+	done < <("$@" 2>&1; echo "__status $?")
+}
+
+if [ "$which" != integration ]; then
+	for t in "$OUT"/tests/test_*; do
+		case "$t" in *.d) continue ;; esac
+		[ -x "$t" ] || continue
+		run_one "unit: $(basename "$t")" "$t"
+	done
+fi
+if [ "$which" != unit ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "# integration tests need root (BPF, pagemap PFNs): not run"
+		failed=$((failed + 1))
+	else
+		for t in tests/integration/*.sh; do
+			run_one "integration: $(basename "$t" .sh)" bash "$t"
+		done
+	fi
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
