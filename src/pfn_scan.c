@@ -25,11 +25,12 @@ struct scan {
 	bool kflags_ok, counts_ok;
 };
 
-static int emit_hole(struct scan *s, uint64_t lo, uint64_t hi)
+static int emit_hole(struct scan *s, uint64_t lo, uint64_t hi,
+		     enum frame_source src)
 {
 	struct frame_item it = {
 		.vaddr = lo, .pages = (hi - lo) >> PAGE_SHIFT,
-		.exclusive_known = true, .page_shift = PAGE_SHIFT,
+		.exclusive_known = true, .page_shift = PAGE_SHIFT, .source = src,
 	};
 
 	return hi > lo ? s->cb(&it, s->arg) : 0;
@@ -123,7 +124,7 @@ static int on_regions(const struct pm_region *r, size_t n, void *arg)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		err = emit_hole(rc->s, rc->pos, r[i].start);
+		err = emit_hole(rc->s, rc->pos, r[i].start, SRC_PAGEMAP);
 		if (!err)
 			err = scan_populated(rc->s, r[i].start, r[i].end,
 					     r[i].categories & PAGE_IS_HUGE);
@@ -145,7 +146,7 @@ static int scan_pagemap(struct scan *s, uint64_t lo, uint64_t hi)
 		return scan_populated(s, rc.pos, hi, false);
 	if (err)
 		return err;
-	return emit_hole(s, rc.pos, hi);
+	return emit_hole(s, rc.pos, hi, SRC_PAGEMAP);
 }
 
 struct walk_ctx {
@@ -180,7 +181,7 @@ static int on_leaves(const struct ptw_rec *r, size_t n, void *arg)
 		}
 		if (va + (pages << PAGE_SHIFT) > wc->hi)
 			pages = (wc->hi - va) >> PAGE_SHIFT;
-		err = emit_hole(s, wc->pos, va);
+		err = emit_hole(s, wc->pos, va, SRC_PAGETABLE);
 		if (err)
 			return err;
 		it.vaddr = va;
@@ -239,7 +240,7 @@ int pfn_scan(pid_t pid, int pagemap_fd, const struct vma_table *t,
 			}
 			err = ptwalk_leaves(o->pw, pid, a, b, on_leaves, &wc);
 			if (!err)
-				err = emit_hole(&s, wc.pos, b);
+				err = emit_hole(&s, wc.pos, b, SRC_PAGETABLE);
 		} else {
 			err = scan_pagemap(&s, a, b);
 		}
