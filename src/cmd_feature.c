@@ -126,7 +126,7 @@ static void show_feature_plain(struct cli *c, struct hook_status *st, size_t n,
 			if (!why[k]->err || why[k]->err == -ECANCELED)
 				continue;
 			if (c->verbose) {
-				printf("  %-18s %s\n", k ? "kprobe:" : "fentry:", w);
+				printf("    %s %s\n", k ? "kprobe:" : "fentry:", w);
 				continue;
 			}
 			for (r = 0; r < nr && strcmp(reasons[r], w); r++)

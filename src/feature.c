@@ -117,8 +117,8 @@ static void set_result(struct probe_result *r, int err, const char *fmt, ...)
 static void load_failure(struct probe_result *r, int err, const char *what)
 {
 	if (err == -EPERM || err == -EACCES)
-		set_result(r, err, "%s refused (%s): kernel lockdown, or missing "
-			   "CAP_BPF/CAP_PERFMON", what, strerror(-err));
+		set_result(r, err, "%s refused (%s): lockdown, or no CAP_BPF/PERFMON",
+			   what, err == -EPERM ? "EPERM" : "EACCES");
 	else
 		set_result(r, err, "%s failed: %s", what, strerror(-err));
 }

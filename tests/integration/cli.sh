@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Command line: version, help, usage errors, man pages in sync with --help.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+expect_status "--version" 0 "$VMSCOPE" --version
+check "--version prints the version" grep -qE '^vmscope [0-9]+\.[0-9]+' "$TMP/stdout"
+expect_status "no command: usage error 2" 2 "$VMSCOPE"
+expect_status "unknown command: usage error 2" 2 "$VMSCOPE" frobnicate
+expect_status "unknown option: usage error 2" 2 "$VMSCOPE" maps --frob 1
+for cmd in maps pfn feature; do
+	expect_status "$cmd --help exits 0" 0 "$VMSCOPE" "$cmd" --help
+	cp "$TMP/stdout" "$TMP/help"
+	man=man/vmscope-$cmd.8
+	check "man page $man exists" test -s "$man"
+	missing=""
+	for opt in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/help" | sort -u); do
+		grep -q -- "${opt//-/\\\\-}\|$opt" "$man" || missing="$missing $opt"
+	done
+	check "man page $man documents every option of '$cmd --help'${missing:+ (missing:$missing)}" test -z "$missing"
+	check "$cmd --help fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/help")" -le 80
+done
+"$VMSCOPE" --help >"$TMP/help"
+missing=""
+for opt in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/help" | sort -u); do
+	grep -q -- "${opt//-/\\\\-}\|$opt" man/vmscope.8 || missing="$missing $opt"
+done
+check "man/vmscope.8 documents every global option${missing:+ (missing:$missing)}" test -z "$missing"
+for cmd in maps pfn feature; do
+	check "vmscope.8 lists command $cmd" grep -q "vmscope\\\\-$cmd\|vmscope-$cmd" man/vmscope.8
+done

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# vmscope feature: the per-hook choice follows fentry -> kprobe -> tracepoint,
+# matches what this kernel offers, and --mode forces (or refuses) a choice.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+expect_status "feature --json exits 0" 0 "$VMSCOPE" --json feature
+cp "$TMP/stdout" "$TMP/f.json"
+check "feature --json is one valid document" jq -e '.hooks | length > 10' "$TMP/f.json"
+check "every function hook takes the best mechanism that attached" \
+	jq -e '[.hooks[] | select(.type == "function") |
+		(if .fentry.available then "fentry" elif .kprobe.available then "kprobe"
+		 elif .tracepoint.available then "tracepoint" else null end) == .mode] | all' "$TMP/f.json"
+for h in do_mmap mmap_region handle_mm_fault remap_pfn_range vm_insert_page vm_insert_pages \
+	vmf_insert_pfn vmf_insert_mixed remap_vmalloc_range io_remap_pfn_range; do
+	check "hook $h is reported" jq -e --arg h "$h" 'any(.hooks[]; .hook == $h)' "$TMP/f.json"
+done
+
+# Independent oracle for kprobes: the kprobe PMU exists iff CONFIG_KPROBES.
+if [ -e /sys/bus/event_source/devices/kprobe/type ]; then
+	check "kprobe PMU present: handle_mm_fault can use fentry or kprobe" \
+		jq -e 'any(.hooks[]; .hook == "handle_mm_fault" and (.mode == "fentry" or .mode == "kprobe"))' "$TMP/f.json"
+else
+	check "no kprobe PMU: kprobe reported unavailable with the reason" \
+		jq -e 'all(.hooks[] | select(.type == "function"); (.kprobe.available | not) and (.kprobe.error | test("CONFIG_KPROBES")))' "$TMP/f.json"
+fi
+check "tracepoints used for fallback attach here (raw_syscalls, exceptions)" \
+	jq -e 'all(.hooks[] | select(.hook == "sys_enter" or .hook == "page_fault_user"); .mode == "tracepoint")' "$TMP/f.json"
+check "features: iterator, walk, paging levels from cpuinfo" \
+	jq -e --argjson l "$(grep -qw la57 /proc/cpuinfo && echo 5 || echo 4)" \
+	'.features.bpf_iter_task_vma.available and .features.page_table_walk.available and .features.paging_levels == $l' "$TMP/f.json"
+check "features: kpageflags readable as root" jq -e '.features.kpageflags.available' "$TMP/f.json"
+
+# forced modes
+if jq -e 'any(.hooks[] | select(.type == "function"); .fentry.available | not)' "$TMP/f.json" >/dev/null; then
+	expect_status "--mode=fentry where fentry cannot attach: exit 3" 3 "$VMSCOPE" --mode=fentry feature
+	check "--mode=fentry: the error says why" grep -q -- "--mode=fentry unavailable" "$TMP/stderr"
+else
+	expect_status "--mode=fentry where fentry works: exit 0" 0 "$VMSCOPE" --mode=fentry feature
+fi
+expect_status "--mode=tracepoint: exit 0" 0 "$VMSCOPE" --json --mode=tracepoint feature
+check "--mode=tracepoint: do_mmap uses its tracepoint" \
+	jq -e 'any(.hooks[]; .hook == "do_mmap" and .mode == "tracepoint")' "$TMP/stdout"
+expect_status "--mode=bogus: usage error 2" 2 "$VMSCOPE" --mode=bogus feature
+"$VMSCOPE" feature >"$TMP/plain"
+check "human output fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/plain")" -le 80
