@@ -24,7 +24,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wno-unused-parameter $(if $(WERROR),-Werror,)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	     -Iinclude -Isrc -I$(OUTPUT)/skel -DVMSCOPE_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -lelf -lz
+LDLIBS    := -lbpf -lelf -lz -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))

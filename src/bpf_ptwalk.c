@@ -23,9 +23,12 @@ struct ptwalk {
 
 int paging_levels(void)
 {
+	static int cached;
 	char path[256], *buf, *flags;
 	int err, levels = 4;
 
+	if (cached)
+		return cached;
 	snprintf(path, sizeof(path), "%s/cpuinfo", proc_root());
 	err = read_file(path, &buf, NULL);
 	if (err)
@@ -40,6 +43,7 @@ int paging_levels(void)
 			levels = 5;
 	}
 	free(buf);
+	cached = levels;
 	return levels;
 }
 

@@ -225,7 +225,7 @@ int cmd_maps(struct cli *c, int argc, char **argv)
 	if (r)
 		return r;
 
-	r = vma_table_read(pid, c->no_bpf ? 0 : VT_USE_BPF, &t);
+	r = vma_table_read(pid, c->no_bpf ? 0 : VT_USE_BPF | VT_OWNERS, &t);
 	if (r == -ESRCH)
 		return cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", pid);
 	if (r == -EACCES || r == -EPERM)

@@ -152,44 +152,107 @@ static void json_item(struct pfn_out *o, const struct frame_item *it)
 	json_obj_end(j);
 }
 
+/* Hand-rolled formatting: one line per page on 2 GiB is 524,288 lines and
+ * printf was two thirds of the user time (callgrind). */
+static char *put_hex(char *p, uint64_t v, int min_digits)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n < min_digits)
+		tmp[n++] = '0';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *put_dec(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* text right- or left-aligned in a field of width w, then one space */
+static char *put_field(char *p, const char *s, size_t len, int w, bool right)
+{
+	int pad = w > (int)len ? w - (int)len : 0;
+
+	if (right) {
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	memcpy(p, s, len);
+	p += len;
+	if (!right) {
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	*p++ = ' ';
+	return p;
+}
+
 static void plain_item(struct pfn_out *o, const struct frame_item *it)
 {
-	char pfn[32], flags[400], state[4], size[8], map[24];
-	unsigned int b, k = 0;
+	char line[600], f[48], *p = line, *q;
+	unsigned int b;
 
-	if (it->present)
-		snprintf(pfn, sizeof(pfn), "0x%" PRIx64, it->pfn);
-	else if (it->swapped && it->source == SRC_PAGEMAP)
-		snprintf(pfn, sizeof(pfn), "swap%u:0x%" PRIx64, it->swap_type,
-			 it->swap_offset);
-	else if (it->swapped)
-		snprintf(pfn, sizeof(pfn), "nonpresent");
-	else
-		snprintf(pfn, sizeof(pfn), "-");
+	*p++ = '0';
+	*p++ = 'x';
+	p = put_hex(p, it->vaddr, 12);
+	*p++ = ' ';
+	q = put_dec(f, it->pages);
+	p = put_field(p, f, q - f, 8, true);
+	if (it->present) {
+		f[0] = '0';
+		f[1] = 'x';
+		q = put_hex(f + 2, it->pfn, 1);
+	} else if (it->swapped && it->source == SRC_PAGEMAP) {
+		q = f + snprintf(f, sizeof(f), "swap%u:0x%" PRIx64, it->swap_type,
+				 it->swap_offset);
+	} else {
+		q = stpcpy(f, it->swapped ? "nonpresent" : "-");
+	}
+	p = put_field(p, f, q - f, 16, false);
 	if (it->present && it->mapcount_known)
-		snprintf(map, sizeof(map), "%" PRIu64, it->mapcount);
+		q = put_dec(f, it->mapcount);
 	else
-		snprintf(map, sizeof(map), it->present ? "?" : "-");
-	state[0] = it->present ? 'P' : it->swapped ? 'S' : '-';
-	state[1] = it->file ? 'F' : '-';
-	state[2] = !it->exclusive_known ? '?' : it->exclusive ? 'X' : '-';
-	state[3] = '\0';
-	human_size(1ULL << it->page_shift, size, sizeof(size));
-	flags[0] = '\0';
+		q = stpcpy(f, it->present ? "?" : "-");
+	p = put_field(p, f, q - f, 4, true);
+	q = stpcpy(f, it->page_shift == 12 ? "4K" : it->page_shift == 21 ? "2M" :
+		   it->page_shift == 30 ? "1G" : "?");
+	if (*f == '?')
+		human_size(1ULL << it->page_shift, f, sizeof(f)), q = f + strlen(f);
+	p = put_field(p, f, q - f, 4, false);
+	f[0] = it->present ? 'P' : it->swapped ? 'S' : '-';
+	f[1] = it->file ? 'F' : '-';
+	f[2] = !it->exclusive_known ? '?' : it->exclusive ? 'X' : '-';
+	p = put_field(p, f, 3, 5, false);
+	p = put_field(p, it->source == SRC_PAGETABLE ? "pt" : "pm", 2, 3, false);
 	if (it->present && !it->kflags_known) {
-		snprintf(flags, sizeof(flags), "?");
+		*p++ = '?';
 	} else if (it->present && o->c->wide) {
-		kpage_flags_str(it->kflags, flags, sizeof(flags));
+		kpage_flags_str(it->kflags, p, line + sizeof(line) - p - 1);
+		p += strlen(p);
 	} else if (it->present) {
-		for (b = 0; b < 64 && k < sizeof(flags) - 1; b++)
+		for (b = 0; b < 64; b++)
 			if (it->kflags & (1ULL << b))
-				flags[k++] = flag_letters[b] ? flag_letters[b] : '?';
-		flags[k] = '\0';
+				*p++ = flag_letters[b] ? flag_letters[b] : '?';
 		o->used_flags |= it->kflags;
 	}
-	printf("0x%012" PRIx64 " %8" PRIu64 " %-16s %4s %-4s %-5s %-3s %s\n",
-	       it->vaddr, it->pages, pfn, map, size, state,
-	       it->source == SRC_PAGETABLE ? "pt" : "pm", flags);
+	*p++ = '\n';
+	fwrite(line, 1, p - line, stdout);
 }
 
 static void flush_run(struct pfn_out *o)

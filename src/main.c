@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "cli.h"
@@ -72,6 +73,9 @@ int main(int argc, char **argv)
 
 	/* a closed pipe is an error we report, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
+	/* 64 KiB writes when not a terminal: `pfn` prints a line per page */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	while ((opt = getopt_long(argc, argv, CLI_MAIN_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == 'V') {
 			printf("vmscope %s\n", VMSCOPE_VERSION);

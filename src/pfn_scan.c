@@ -41,10 +41,16 @@ static void lookup_frames(struct scan *s, size_t n)
 {
 	struct kpage_reader *kr = s->o->kr;
 
-	s->kflags_ok = kr && kr->flags_fd >= 0 &&
-		       !kpage_lookup(kr, s->pfns, n, s->kflags, NULL);
-	s->counts_ok = kr && kr->count_fd >= 0 &&
-		       !kpage_lookup(kr, s->pfns, n, NULL, s->counts);
+	if (!kr) {
+		s->kflags_ok = s->counts_ok = false;
+		return;
+	}
+	s->kflags_ok = kr && kr->flags_fd >= 0;
+	s->counts_ok = kr && kr->count_fd >= 0;
+	/* one sort serves both files */
+	if (kpage_lookup(kr, s->pfns, n, s->kflags_ok ? s->kflags : NULL,
+			 s->counts_ok ? s->counts : NULL))
+		s->kflags_ok = s->counts_ok = false;
 }
 
 /* Pages of [lo, hi) from pagemap, hi - lo <= CHUNK_PAGES pages. */

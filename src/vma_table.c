@@ -345,7 +345,7 @@ int vma_table_read(pid_t pid, unsigned int flags, struct vma_table *t)
 	free(recs);
 	if (t->kernel_err)
 		flags_from_smaps(pid, t);
-	else
+	else if (flags & VT_OWNERS)
 		resolve_owners(t);
 	return 0;
 }

@@ -28,6 +28,7 @@ struct vma {
 
 enum {
 	VT_USE_BPF = 1 << 0,	/* iterator for kernel-side fields */
+	VT_OWNERS = 1 << 1,	/* name owner functions (reads kallsyms) */
 };
 
 struct vma_table {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# vmscope benchmarks: ratios measured side by side in one run (never
+# absolute thresholds: these machines are noisy). `make bench`.
+set -u
+OUT=${1:-build}
+cd "$(dirname "$0")/.." || exit 1
+V=$OUT/vmscope
+W=$OUT/workloads
+B=$OUT/bench
+mkdir -p "$B"
+cc -O2 -o "$B/pagemap_floor" bench/pagemap_floor.c || exit 1
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done' EXIT
+
+# best of N wall-clock seconds of a command (stdout discarded)
+best() {
+	local n=$1 b=999 t
+	shift
+	for _ in $(seq "$n"); do
+		t=$(python3 -c "import time,subprocess,sys; s=time.perf_counter(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f'{time.perf_counter()-s:.4f}')" "$@")
+		b=$(awk -v a="$t" -v b="$b" 'BEGIN { print (a < b) ? a : b }')
+	done
+	echo "$b"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+start() {
+	local f=$B/wl.$$.out
+	"$W/bigmap" "$@" >"$f" &
+	PIDS+=($!)
+	WPID=$!
+	for _ in $(seq 600); do grep -q ready "$f" && break; sleep 0.1; done
+	read -r WSTART WEND <"$f"
+}
+
+echo "== pfn over 2 GiB of populated anonymous memory (4K pages)"
+start anon 2048
+floor=$(best 5 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
+runs=$(best 5 "$V" pfn "$WPID" "$WSTART-$WEND")
+json=$(best 3 "$V" --json pfn "$WPID" "$WSTART-$WEND")
+echo "  bare 8 MiB-chunk pagemap read (floor): ${floor}s"
+echo "  vmscope pfn (runs, human):             ${runs}s  = $(ratio "$runs" "$floor")x floor (target <= 3x)"
+echo "  vmscope --json pfn:                    ${json}s  = $(ratio "$json" "$floor")x floor"
+kill "$WPID"
+
+echo "== pfn over a sparse 1 TiB mapping with 1 GiB touched (512 pieces)"
+start sparse 1024 1024
+sparse=$(best 3 "$V" pfn "$WPID" "$WSTART-$WEND")
+sfloor=$(best 1 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
+echo "  vmscope pfn:                           ${sparse}s (target < 0.3s)"
+echo "  bare pagemap read of the whole range:  ${sfloor}s  = $(ratio "$sfloor" "$sparse")x slower than vmscope"
+rss=$( { /usr/bin/time -f %M "$V" pfn "$WPID" "$WSTART-$WEND" >/dev/null; } 2>&1 | tail -1)
+echo "  vmscope peak RSS on 1 TiB:             ${rss} KiB (bounded: streamed)"
+kill "$WPID"
+
+echo "== maps of a process with 20,000 VMAs"
+start vmas 20000
+n=$(wc -l <"/proc/$WPID/maps")
+m=$(best 5 "$V" maps "$WPID")
+if command -v pmap >/dev/null; then
+	p=$(best 5 pmap -X "$WPID")
+	echo "  $n VMAs: vmscope maps ${m}s, pmap -X ${p}s = vmscope $(ratio "$p" "$m")x faster (target > 1x)"
+else
+	echo "  $n VMAs: vmscope maps ${m}s (pmap missing: install procps)"
+fi
+kill "$WPID"

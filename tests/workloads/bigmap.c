@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark and resource-test workload.
+ *   bigmap anon SIZE_MB      populated anonymous mapping (4K pages)
+ *   bigmap sparse GB TOUCH_MB  GB-sized NORESERVE mapping, TOUCH_MB touched
+ *                             in 2 MiB pieces spread evenly
+ *   bigmap vmas N            N separate VMAs (alternating protections)
+ * Prints "START END" of the mapping, then "ready", then sleeps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	size_t mb = 1UL << 20, len, i, n;
+	char *p;
+
+	if (argc < 3)
+		return 2;
+	if (!strcmp(argv[1], "anon")) {
+		len = strtoul(argv[2], NULL, 0) * mb;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		madvise(p, len, MADV_NOHUGEPAGE);
+		for (i = 0; i < len; i += 4096)
+			p[i] = 1;
+	} else if (!strcmp(argv[1], "sparse") && argc == 4) {
+		size_t touch = strtoul(argv[3], NULL, 0) * mb, pieces, step;
+
+		len = strtoul(argv[2], NULL, 0) << 30;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		madvise(p, len, MADV_NOHUGEPAGE);
+		pieces = touch / (2 * mb);
+		step = len / pieces;
+		for (n = 0; n < pieces; n++)
+			for (i = 0; i < 2 * mb; i += 4096)
+				p[n * step + i] = 1;
+	} else if (!strcmp(argv[1], "vmas")) {
+		n = strtoul(argv[2], NULL, 0);
+		len = n * 4096;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		for (i = 0; i < n; i += 2)
+			mprotect(p + i * 4096, 4096, PROT_READ);
+	} else {
+		return 2;
+	}
+	printf("0x%lx 0x%lx\nready\n", (unsigned long)p, (unsigned long)p + len);
+	fflush(stdout);
+	pause();
+	return 0;
+}
