@@ -163,8 +163,7 @@ int cmd_feature(struct cli *c, int argc, char **argv)
 	};
 	struct hook_status st[32];
 	struct kernel_features kf;
-	const char *failed[32];
-	size_t i, nfail = 0;
+	size_t i, nfail = 0, first_fail = 0;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -181,8 +180,8 @@ int cmd_feature(struct cli *c, int argc, char **argv)
 				 argv[optind]);
 	for (i = 0; i < hook_defs_count && i < ARRAY_SIZE(st); i++) {
 		hook_probe(&hook_defs[i], c->mode, &st[i]);
-		if (st[i].err)
-			failed[nfail++] = hook_defs[i].name;
+		if (st[i].err && !nfail++)
+			first_fail = i;
 	}
 	kernel_features_probe(&kf);
 	if (c->json)
@@ -190,19 +189,13 @@ int cmd_feature(struct cli *c, int argc, char **argv)
 	else
 		show_feature_plain(c, st, i, &kf);
 	if (nfail) {
-		const struct probe_result *why = c->mode == MECH_FENTRY ? &st[0].fentry :
-			c->mode == MECH_KPROBE ? &st[0].kprobe : &st[0].tracepoint;
-		size_t k;
+		const struct hook_status *f = &st[first_fail];
+		const struct probe_result *why = c->mode == MECH_FENTRY ? &f->fentry :
+			c->mode == MECH_KPROBE ? &f->kprobe : &f->tracepoint;
 
-		for (k = 0; k < i; k++)
-			if (st[k].err) {
-				why = c->mode == MECH_FENTRY ? &st[k].fentry :
-				      c->mode == MECH_KPROBE ? &st[k].kprobe : &st[k].tracepoint;
-				break;
-			}
 		return cli_error(c, EXIT_PRIVILEGE, "--mode=%s unavailable for %zu "
 				 "hook(s) (first: %s): %s", mech_name(c->mode), nfail,
-				 failed[0], why->why);
+				 f->def->name, why->why);
 	}
 	return EXIT_OK;
 }

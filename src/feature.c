@@ -240,13 +240,13 @@ static int probe_kprobe_one(const char *func, bool ret, int type,
 		int bit;
 		char *fmt;
 
-		if (read_file("/sys/bus/event_source/devices/kprobe/format/retprobe",
-			      &fmt, NULL))
-			bit = 0;
-		else if (sscanf(fmt, "config:%d", &bit) != 1)
-			bit = 0;
-		else
+		bit = 0;	/* "config:0" on every kernel seen */
+		if (!read_file("/sys/bus/event_source/devices/kprobe/format/retprobe",
+			       &fmt, NULL)) {
+			if (sscanf(fmt, "config:%d", &bit) != 1 || bit < 0 || bit > 63)
+				bit = 0;
 			free(fmt);
+		}
 		attr.config |= 1ULL << bit;
 	}
 	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "vmscope_probe", "GPL", ret0,
