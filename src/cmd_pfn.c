@@ -230,11 +230,12 @@ static void plain_item(struct pfn_out *o, const struct frame_item *it)
 	else
 		q = stpcpy(f, it->present ? "?" : "-");
 	p = put_field(p, f, q - f, 4, true);
-	q = stpcpy(f, it->page_shift == 12 ? "4K" : it->page_shift == 21 ? "2M" :
-		   it->page_shift == 30 ? "1G" : "?");
-	if (*f == '?')
-		human_size(1ULL << it->page_shift, f, sizeof(f)), q = f + strlen(f);
-	p = put_field(p, f, q - f, 4, false);
+	/* the common sizes without human_size's floating point */
+	if (it->page_shift == 12 || it->page_shift == 21 || it->page_shift == 30)
+		strcpy(f, it->page_shift == 12 ? "4K" : it->page_shift == 21 ? "2M" : "1G");
+	else
+		human_size(1ULL << it->page_shift, f, sizeof(f));
+	p = put_field(p, f, strlen(f), 4, false);
 	f[0] = it->present ? 'P' : it->swapped ? 'S' : '-';
 	f[1] = it->file ? 'F' : '-';
 	f[2] = !it->exclusive_known ? '?' : it->exclusive ? 'X' : '-';

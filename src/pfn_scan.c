@@ -45,8 +45,8 @@ static void lookup_frames(struct scan *s, size_t n)
 		s->kflags_ok = s->counts_ok = false;
 		return;
 	}
-	s->kflags_ok = kr && kr->flags_fd >= 0;
-	s->counts_ok = kr && kr->count_fd >= 0;
+	s->kflags_ok = kr->flags_fd >= 0;
+	s->counts_ok = kr->count_fd >= 0;
 	/* one sort serves both files */
 	if (kpage_lookup(kr, s->pfns, n, s->kflags_ok ? s->kflags : NULL,
 			 s->counts_ok ? s->counts : NULL))

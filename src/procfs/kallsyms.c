@@ -17,7 +17,7 @@ static FILE *open_kallsyms(void)
 
 int kallsyms_resolve(struct ksym *syms, size_t n)
 {
-	char line[512], name[256], type;
+	char line[512], type;
 	unsigned long long addr;
 	bool any_nonzero = false;
 	size_t lo, hi, mid;
@@ -44,7 +44,6 @@ int kallsyms_resolve(struct ksym *syms, size_t n)
 		nl = strpbrk(p + 3, " \t\n");
 		if (nl)
 			*nl = '\0';
-		snprintf(name, sizeof(name), "%s", p + 3);
 		lo = 0;
 		hi = n;
 		while (lo < hi) {
@@ -56,7 +55,7 @@ int kallsyms_resolve(struct ksym *syms, size_t n)
 		}
 		if (lo < n && syms[lo].addr == addr && !syms[lo].name &&
 		    (type == 't' || type == 'T'))
-			syms[lo].name = strdup(name);
+			syms[lo].name = strdup(p + 3);
 	}
 	fclose(f);
 	return any_nonzero ? 0 : -EPERM;

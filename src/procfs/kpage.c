@@ -138,12 +138,16 @@ static int sort_by_pfn(struct pfn_idx *a, size_t n)
 #define KPAGE_GAP 4
 #define KPAGE_SPAN_MAX 65536
 
-static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
-		     uint64_t *buf)
+/* Read out[s[k].idx] for every sorted entry of s from fd, nearby PFNs
+ * sharing one pread. */
+static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out)
 {
+	uint64_t *buf = malloc(KPAGE_SPAN_MAX * 8);
 	size_t i = 0, j, k;
 	ssize_t r;
 
+	if (!buf)
+		return -ENOMEM;
 	while (i < n) {
 		uint64_t first = s[i].pfn, span;
 
@@ -153,8 +157,11 @@ static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
 			j++;
 		span = s[j - 1].pfn - first + 1;
 		r = pread(fd, buf, span * 8, (off_t)(first * 8));
-		if (r < 0)
-			return -errno;
+		if (r < 0) {
+			r = -errno;
+			free(buf);
+			return r;
+		}
 		for (k = i; k < j; k++) {
 			uint64_t off = s[k].pfn - first;
 
@@ -163,6 +170,7 @@ static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
 		}
 		i = j;
 	}
+	free(buf);
 	return 0;
 }
 
@@ -177,10 +185,8 @@ struct runs_job {
 static void *runs_thread(void *arg)
 {
 	struct runs_job *j = arg;
-	uint64_t *buf = malloc(KPAGE_SPAN_MAX * 8);
 
-	j->err = buf ? read_runs(j->fd, j->s, j->n, j->out, buf) : -ENOMEM;
-	free(buf);
+	j->err = read_runs(j->fd, j->s, j->n, j->out);
 	return NULL;
 }
 
@@ -191,18 +197,14 @@ int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
 	pthread_t thr;
 	bool threaded = false;
 	struct pfn_idx *s;
-	uint64_t *buf;
 	size_t i;
 	int err = 0;
 
 	if (!n)
 		return 0;
 	s = malloc(n * sizeof(*s));
-	buf = malloc(KPAGE_SPAN_MAX * 8);
-	if (!s || !buf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!s)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		s[i].pfn = pfns[i];
 		s[i].idx = i;
@@ -223,13 +225,12 @@ int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
 			runs_thread(&job);
 	}
 	if (flags)
-		err = read_runs(r->flags_fd, s, n, flags, buf);
+		err = read_runs(r->flags_fd, s, n, flags);
 	if (threaded)
 		pthread_join(thr, NULL);
 	if (!err)
 		err = job.err;
 out:
 	free(s);
-	free(buf);
 	return err;
 }
