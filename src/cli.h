@@ -59,5 +59,6 @@ int cli_finish(const struct cli *c, int code);
 int cmd_maps(struct cli *c, int argc, char **argv);
 int cmd_pfn(struct cli *c, int argc, char **argv);
 int cmd_feature(struct cli *c, int argc, char **argv);
+int cmd_walk(struct cli *c, int argc, char **argv);
 
 #endif

@@ -73,6 +73,7 @@ static const char flag_letters[64] = {
 static bool same_state(const struct frame_item *a, const struct frame_item *b)
 {
 	return a->present == b->present && a->swapped == b->swapped &&
+	       a->guard == b->guard &&
 	       a->file == b->file && a->exclusive == b->exclusive &&
 	       a->exclusive_known == b->exclusive_known &&
 	       a->kflags_known == b->kflags_known && a->kflags == b->kflags &&
@@ -108,6 +109,7 @@ static void json_item(struct pfn_out *o, const struct frame_item *it)
 		json_null(j);
 	json_kbool(j, "present", it->present);
 	json_kbool(j, "swapped", it->swapped);
+	json_kbool(j, "guard", it->guard);
 	json_kbool(j, "file", it->file);
 	json_key(j, "exclusive");
 	if (it->exclusive_known)
@@ -236,7 +238,7 @@ static void plain_item(struct pfn_out *o, const struct frame_item *it)
 	else
 		human_size(1ULL << it->page_shift, f, sizeof(f));
 	p = put_field(p, f, strlen(f), 4, false);
-	f[0] = it->present ? 'P' : it->swapped ? 'S' : '-';
+	f[0] = it->present ? 'P' : it->swapped ? 'S' : it->guard ? 'G' : '-';
 	f[1] = it->file ? 'F' : '-';
 	f[2] = !it->exclusive_known ? '?' : it->exclusive ? 'X' : '-';
 	p = put_field(p, f, 3, 5, false);
@@ -315,7 +317,8 @@ static void plain_legend(const struct pfn_out *o)
 	unsigned int b;
 	int col;
 
-	printf("\nSTATE: P present, S swapped, F file/shared, X exclusive, ? unknown\n"
+	printf("\nSTATE: P present, S swapped, G guard page, F file/shared, X exclusive,\n"
+	       "       ? unknown\n"
 	       "SRC:   pm pagemap, pt page-table walk\n");
 	if (!o->used_flags || o->c->wide)
 		return;

@@ -80,6 +80,7 @@ static int scan_chunk(struct scan *s, uint64_t lo, uint64_t hi, bool huge)
 		pagemap_decode(s->raw[i], &e);
 		it.present = e.present;
 		it.swapped = e.swapped;
+		it.guard = e.guard;
 		it.file = e.file;
 		it.exclusive = e.exclusive;
 		it.pfn = e.pfn;

@@ -24,6 +24,7 @@ struct frame_item {
 	uint64_t vaddr;
 	uint64_t pages;
 	bool present, swapped, file, exclusive;
+	bool guard;		/* guard page (MADV_GUARD_INSTALL) */
 	bool exclusive_known;	/* pagemap knows, the walk does not */
 	uint64_t pfn;
 	bool kflags_known, mapcount_known;

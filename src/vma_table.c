@@ -191,7 +191,8 @@ static int count_regions(const struct pm_region *r, size_t n, void *arg)
 				continue;
 			if (r[k].categories & PAGE_IS_PRESENT)
 				v->present_pages += (hi - lo) >> PAGE_SHIFT;
-			else if (r[k].categories & PAGE_IS_SWAPPED)
+			else if ((r[k].categories & PAGE_IS_SWAPPED) &&
+				 !(r[k].categories & PAGE_IS_GUARD))
 				v->swap_pages += (hi - lo) >> PAGE_SHIFT;
 		}
 	}
@@ -216,7 +217,7 @@ static int count_by_read(int fd, struct vma *v)
 		for (i = 0; i < n; i++) {
 			if (buf[i] & PM_PRESENT)
 				v->present_pages++;
-			else if (buf[i] & PM_SWAP)
+			else if ((buf[i] & PM_SWAP) && !(buf[i] & PM_GUARD))
 				v->swap_pages++;
 		}
 		a += n << PAGE_SHIFT;

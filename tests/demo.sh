@@ -28,3 +28,5 @@ run pfn "$pid" "$(reg thp)"
 ring=$(reg perf_ring)
 [ -n "$ring" ] && run pfn "$pid" "$ring"
 run --json pfn "$pid" "$(reg shared | sed 's/-.*//')+8K"
+run walk "$pid" "$(reg anon | sed 's/-.*//')"
+[ -n "$ring" ] && run walk "$pid" "${ring%-*}"

@@ -18,6 +18,10 @@ void pagemap_decode(uint64_t raw, struct pm_entry *e)
 	e->exclusive = raw & PM_EXCLUSIVE;
 	e->soft_dirty = raw & PM_SOFT_DIRTY;
 	e->uffd_wp = raw & PM_UFFD_WP;
+	/* 6.15+ flags guard markers, which are swap-format entries */
+	e->guard = raw & PM_GUARD;
+	if (e->guard)
+		e->swapped = false;
 	if (e->present) {
 		e->pfn = raw & PM_PFN_MASK;
 	} else if (e->swapped) {
@@ -77,6 +81,8 @@ struct pm_scan_arg {
 
 int pagemap_scan(int fd, uint64_t lo, uint64_t hi, pagemap_region_cb cb, void *arg)
 {
+	/* 6.7-6.14 reject PAGE_IS_GUARD (EINVAL): learn that once */
+	static uint64_t guard_cat = PAGE_IS_GUARD;
 	struct pm_region vec[512];
 	uint64_t pos = lo, last_end = lo;
 	int n, err, i, k;
@@ -90,10 +96,15 @@ int pagemap_scan(int fd, uint64_t lo, uint64_t hi, pagemap_region_cb cb, void *a
 			.vec_len = ARRAY_SIZE(vec),
 			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED |
-				       PAGE_IS_FILE | PAGE_IS_HUGE | PAGE_IS_PFNZERO,
+				       PAGE_IS_FILE | PAGE_IS_HUGE | PAGE_IS_PFNZERO |
+				       guard_cat,
 		};
 
 		n = ioctl(fd, PAGEMAP_SCAN, &a);
+		if (n < 0 && errno == EINVAL && guard_cat) {
+			guard_cat = 0;
+			continue;
+		}
 		if (n < 0)
 			return errno == EINVAL && pos == lo ? -ENOTTY : -errno;
 		/* Quirk (KERNELS.md): when vec fills exactly at the last region

@@ -19,6 +19,7 @@
 
 struct pm_entry {
 	bool present, swapped, file, exclusive, soft_dirty, uffd_wp;
+	bool guard;		/* MADV_GUARD_INSTALL marker, not a swap slot */
 	uint64_t pfn;		/* valid when present */
 	unsigned int swap_type;	/* valid when swapped */
 	uint64_t swap_offset;
@@ -39,6 +40,7 @@ int pagemap_read(int fd, uint64_t vaddr, size_t n, uint64_t *out);
 #define PAGE_IS_SWAPPED	(1 << 4)
 #define PAGE_IS_PFNZERO	(1 << 5)
 #define PAGE_IS_HUGE	(1 << 6)
+#define PAGE_IS_GUARD	(1 << 8)	/* 6.15+; reported when the kernel knows it */
 
 struct pm_region {
 	uint64_t start, end, categories;

@@ -8,7 +8,10 @@ check "--version prints the version" grep -qE '^vmscope [0-9]+\.[0-9]+' "$TMP/st
 expect_status "no command: usage error 2" 2 "$VMSCOPE"
 expect_status "unknown command: usage error 2" 2 "$VMSCOPE" frobnicate
 expect_status "unknown option: usage error 2" 2 "$VMSCOPE" maps --frob 1
-for cmd in maps pfn feature; do
+# every command `vmscope --help` lists
+cmds=$("$VMSCOPE" --help | awk '/^Commands:/ { f = 1; next } f && /^  [a-z]/ { print $1 } /^$/ { f = 0 }')
+check "vmscope --help lists the commands ($(echo $cmds))" test "$(echo "$cmds" | wc -w)" -ge 4
+for cmd in $cmds; do
 	expect_status "$cmd --help exits 0" 0 "$VMSCOPE" "$cmd" --help
 	cp "$TMP/stdout" "$TMP/help"
 	man=man/vmscope-$cmd.8
@@ -26,6 +29,6 @@ for opt in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/help" | sort -u); do
 	grep -q -- "${opt//-/\\\\-}\|$opt" man/vmscope.8 || missing="$missing $opt"
 done
 check "man/vmscope.8 documents every global option${missing:+ (missing:$missing)}" test -z "$missing"
-for cmd in maps pfn feature; do
+for cmd in $cmds; do
 	check "vmscope.8 lists command $cmd" grep -q "vmscope\\\\-$cmd\|vmscope-$cmd" man/vmscope.8
 done

@@ -101,3 +101,12 @@ if command -v setpriv >/dev/null; then
 else
 	skip "unprivileged run: setpriv missing"
 fi
+
+# guard pages (6.13+) are swap-format markers: not swapped, not data
+if [ -n "${REG_guard_START:-}" ]; then
+	"$VMSCOPE" --json pfn "$pid" "$REG_guard_START+4K" >"$TMP/guard.json"
+	check "guard page: one run, guard true, not swapped, pfn null" \
+		jq -e 'length == 1 and .[0].guard and (.[0].swapped | not) and .[0].pfn == null' "$TMP/guard.json"
+else
+	skip "guard page: MADV_GUARD_INSTALL needs Linux 6.13"
+fi

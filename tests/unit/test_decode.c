@@ -46,6 +46,8 @@ int main(void)
 	pagemap_decode(PM_SWAP | (0x1234ULL << 5) | 3, &e);
 	ok(e.swapped && !e.present && e.swap_type == 3 && e.swap_offset == 0x1234,
 	   "swap entry: type and offset");
+	pagemap_decode(PM_SWAP | PM_GUARD | (4ULL << 5) | 31, &e);
+	ok(e.guard && !e.swapped && !e.present, "guard marker (6.15+) is not a swap slot");
 	pagemap_decode(0, &e);
 	ok(!e.present && !e.swapped && e.pfn == 0, "empty entry");
 

@@ -103,6 +103,33 @@ int main(int argc, char **argv)
 			fprintf(stderr, "demo: no perf ring buffer: %s\n", strerror(errno));
 		}
 	}
+	/* a touched page made PROT_NONE: the pte keeps the frame (protnone) */
+	{
+		char *pn = map_or_die(page, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, "protnone");
+
+		pn[0] = 3;
+		mprotect(pn, page, PROT_NONE);
+		report("protnone", pn, page);
+	}
+	/* a guard page (6.13+): a pte marker, not-present but not empty */
+	{
+		char *g = map_or_die(2 * page, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, "guard");
+
+		if (madvise(g, page, 102 /* MADV_GUARD_INSTALL */) == 0)
+			report("guard", g, page);
+	}
+	/* hugetlb: only when the machine has a free 2 MiB huge page */
+	{
+		char *h = mmap(NULL, 2 * MiB, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+		if (h != MAP_FAILED) {
+			memset(h, 4, 2 * MiB);
+			report("hugetlb", h, 2 * MiB);
+		}
+	}
 	printf("ready\n");
 	fflush(stdout);
 	sleep(hold);
