@@ -64,7 +64,7 @@ else
 	$(Q)cp bpf/vmlinux/vmlinux.h $@
 endif
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c include/vmscope_abi.h $(VMLINUX_H) | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/vmscope_abi.h $(VMLINUX_H) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 		-I$(OUTPUT)/vmlinux -Iinclude -c $< -o $@

@@ -67,4 +67,60 @@ enum ptw_status {
 	PTW_NOT_FOUND = 4,	/* SEARCH: no candidate matched */
 };
 
+/* mmap-family tracing (bpf/mmap.bpf.c). */
+#define MM_MAX_VMAS	4	/* VMAs carried per event */
+#define MM_PATH_MAX	512	/* path bytes carried (tail kept) */
+#define MM_PATH_BUF	(MM_PATH_MAX + 256)	/* + slack for a component */
+#define MM_NR_MAX	512	/* syscall numbers watched: [0, MM_NR_MAX) */
+
+enum mm_ev_type {
+	MM_EV_CALL = 1,		/* a syscall, at its exit */
+	MM_EV_EXEC = 2,		/* a traced process finished an exec */
+	MM_EV_EXIT = 3,		/* a traced process's leader thread exited */
+	MM_EV_FORK = 4,		/* a traced process forked a traced child */
+	MM_EV_EXEC_VMA = 5,	/* a VMA present right after exec */
+};
+
+enum mm_vma_when {
+	MM_VMAS_NONE = 0,
+	MM_VMAS_AFTER = 1,	/* the VMAs the call left (mmap, mprotect ...) */
+	MM_VMAS_BEFORE = 2,	/* the VMAs the call removed (munmap) */
+	MM_VMAS_BUSY = 3,	/* mmap_lock contended: VMAs not read */
+};
+
+struct mm_vma {
+	__u64 start;
+	__u64 end;
+	__u64 flags;		/* vm_flags */
+	__u64 pgoff;
+	__u64 ino;		/* vm_file's inode number, 0 without a file */
+	__u32 dev;		/* vm_file's s_dev (kernel encoding) */
+	__u32 has_file;
+};
+VMSCOPE_STATIC_ASSERT(sizeof(struct mm_vma) == 48, "mm_vma layout");
+
+struct mm_event {
+	__u32 type;		/* enum mm_ev_type */
+	__u32 nr;		/* syscall number (MM_EV_CALL) */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC at syscall entry */
+	__u64 dur_ns;
+	__u64 args[6];
+	__s64 ret;		/* syscall return; exit code for MM_EV_EXIT;
+				 * child pid for MM_EV_FORK */
+	char comm[16];
+	__u32 vma_when;		/* enum mm_vma_when */
+	__u32 nvma;
+	__u32 vma_more;		/* the range held more than MM_MAX_VMAS */
+	__u16 path_off;		/* path bytes are path[path_off, MM_PATH_MAX) */
+	__u16 path_flags;	/* MM_PATH_* */
+	struct mm_vma vma[MM_MAX_VMAS];
+	char path[MM_PATH_BUF];	/* sent only when path_flags & MM_PATH_SET */
+};
+#define MM_PATH_SET	1	/* path[] holds the fd's (or VMA's) file */
+#define MM_PATH_TRUNC	2	/* leading components were dropped */
+#define MM_EVENT_HDR	(sizeof(struct mm_event) - MM_PATH_BUF)
+VMSCOPE_STATIC_ASSERT(MM_EVENT_HDR == 312, "mm_event layout");
+
 #endif

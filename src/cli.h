@@ -60,5 +60,6 @@ int cmd_maps(struct cli *c, int argc, char **argv);
 int cmd_pfn(struct cli *c, int argc, char **argv);
 int cmd_feature(struct cli *c, int argc, char **argv);
 int cmd_walk(struct cli *c, int argc, char **argv);
+int cmd_trace(struct cli *c, int argc, char **argv);
 
 #endif

@@ -30,3 +30,5 @@ ring=$(reg perf_ring)
 run --json pfn "$pid" "$(reg shared | sed 's/-.*//')+8K"
 run walk "$pid" "$(reg anon | sed 's/-.*//')"
 [ -n "$ring" ] && run walk "$pid" "${ring%-*}"
+printf '\n$ %s\n' "vmscope trace -- $OUT/workloads/mmcalls fork   (first 24 lines)"
+"$V" trace -f -- "$OUT/workloads/mmcalls" fork 2>&1 | head -24

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What bpf/mmap.bpf.c and bpf/exec_vmas.bpf.c share: the filter (read-only
+ * globals set before load, the `traced` map user space shares between the
+ * objects), the ring buffer, event building and the path walk.
+ */
+#ifndef VMSCOPE_MM_COMMON_BPF_H
+#define VMSCOPE_MM_COMMON_BPF_H
+
+/* set between open and load */
+const volatile __u8 watch_nr[MM_NR_MAX] = {};	/* 1: trace this syscall */
+const volatile __u8 vmas_of_nr[MM_NR_MAX] = {};	/* enum mm_vma_when */
+const volatile __u32 system_wide = 0;		/* else only `traced` tgids */
+const volatile __u32 follow_forks = 0;
+const volatile __u32 self_tgid = 0;		/* never trace vmscope */
+const volatile char comm_filter[16] = {};	/* system-wide: only this comm */
+const volatile __u64 wakeup_bytes = 1 << 16;	/* force a wake-up past this */
+
+/* out */
+__u64 lost = 0;		/* records dropped: ring buffer full */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);	/* resized by user space */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);		/* tgid */
+	__type(value, __u8);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct mm_event);
+} scratch SEC(".maps");
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[16];
+	int i;
+
+	if (!comm_filter[0])
+		return true;
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < 16; i++) {
+		if (comm[i] != comm_filter[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool is_traced(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (system_wide)
+		return comm_matches();
+	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+}
+
+/*
+ * Build the path of a file backwards into ev->path, ending at MM_PATH_MAX,
+ * crossing mount points like d_path does. Pseudo files (anon inodes,
+ * sockets) come out as their dentry name under "/". One path component
+ * per bpf_loop step, so the verifier checks the step once.
+ */
+struct path_walk {
+	struct dentry *d;
+	struct mount *mnt;
+	struct mm_event *ev;
+	__u32 off;
+};
+
+static long path_step(__u32 i, void *data)
+{
+	struct path_walk *w = data;
+	struct mm_event *ev = w->ev;
+	/* locals: CO-RE reads must start from kernel types, not path_walk */
+	struct dentry *d = w->d, *parent = BPF_CORE_READ(d, d_parent);
+	struct mount *mnt = w->mnt;
+	struct dentry *root = BPF_CORE_READ(mnt, mnt.mnt_root);
+	const unsigned char *name;
+	__u32 len, off = w->off;
+
+	if (d == root || d == parent) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt || !up)
+			return 1;		/* the root of everything */
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	len = BPF_CORE_READ(d, d_name.len) & 255;
+	name = BPF_CORE_READ(d, d_name.name);
+	if (len + 1 > off || off > MM_PATH_MAX) {
+		ev->path_flags |= MM_PATH_TRUNC;
+		return 1;
+	}
+	off -= len;
+	bpf_probe_read_kernel(&ev->path[off & (MM_PATH_MAX - 1)], len, name);
+	off -= 1;
+	ev->path[off & (MM_PATH_MAX - 1)] = '/';
+	w->off = off;
+	w->d = parent;
+	return 0;
+}
+
+static __always_inline void file_path(struct file *file, struct mm_event *ev)
+{
+	struct vfsmount *vfs = BPF_CORE_READ(file, f_path.mnt);
+	struct path_walk w = {
+		.d = BPF_CORE_READ(file, f_path.dentry),
+		.mnt = container_of(vfs, struct mount, mnt),
+		.ev = ev,
+		.off = MM_PATH_MAX,
+	};
+
+	ev->path_flags = MM_PATH_SET;
+	bpf_loop(64, path_step, &w, 0);
+	if (w.off == MM_PATH_MAX) {
+		w.off--;
+		ev->path[w.off & (MM_PATH_MAX - 1)] = '/';
+	}
+	ev->path_off = w.off;
+}
+
+static __always_inline void submit(struct mm_event *ev)
+{
+	__u64 size = MM_EVENT_HDR;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (ev->path_flags & MM_PATH_SET)
+		size += MM_PATH_BUF;
+	/* batch wake-ups: per-event wake-ups cost ~70% on busy workloads
+	 * (KERNELS.md); user space also polls on a short timeout */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, size, flags))
+		__sync_fetch_and_add(&lost, 1);
+}
+
+static __always_inline struct mm_event *new_event(__u32 type, __u32 slot)
+{
+	struct mm_event *ev = bpf_map_lookup_elem(&scratch, &slot);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!ev)
+		return NULL;
+	ev->type = type;
+	ev->pid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->path_flags = 0;
+	ev->path_off = 0;
+	ev->nvma = 0;
+	ev->vma_more = 0;
+	ev->vma_when = MM_VMAS_NONE;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return ev;
+}
+
+#endif

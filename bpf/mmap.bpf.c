@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap-family tracing for `vmscope trace`, tracepoint mode: the raw
+ * sys_enter/sys_exit tracepoints (no tracefs needed), filtered in the
+ * kernel by process and by syscall number, one ring-buffer record per call
+ * at its exit, with the VMAs the call left (or, for munmap, removed) read
+ * with bpf_find_vma and the path of an mmap'ed fd built from its dentry.
+ * sched_process_exec reports the VMAs exec made by itself (ELF segments,
+ * interpreter, stack, vdso), fork and exit keep the traced set current.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "vmscope_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#include "mm_common.bpf.h"
+
+struct inflight {
+	__u64 ts;
+	__u64 args[6];
+	__u32 nr;
+	__u32 nvma;
+	__u32 vma_when;
+	__u32 vma_more;
+	struct mm_vma vma[MM_MAX_VMAS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);	/* in-flight calls: one per thread */
+	__type(key, __u32);		/* tid */
+	__type(value, struct inflight);
+} calls SEC(".maps");
+
+/* x86-64 syscall numbers with special handling */
+#define NR_MMAP		9
+#define NR_MUNMAP	11
+#define NR_BRK		12
+#define NR_MREMAP	25
+#define NR_SHMAT	30
+#define NR_EXECVE	59
+#define MAP_ANONYMOUS	0x20
+#define EBUSY		16
+
+struct vma_ctx {
+	struct mm_vma *out;
+	__u64 found;
+};
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_ctx *c = data;
+	struct mm_vma *v = c->out;
+	struct file *f;
+
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->flags = BPF_CORE_READ(vma, vm_flags);
+	v->pgoff = vma->vm_pgoff;
+	f = BPF_CORE_READ(vma, vm_file);
+	v->has_file = f != NULL;
+	v->ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
+	v->dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
+	c->found = 1;
+	return 0;
+}
+
+struct vmas_walk {
+	__u64 addr, hi;
+	struct mm_vma *out;	/* MM_MAX_VMAS entries */
+	__u32 n, more, busy;
+};
+
+static long vmas_step(__u32 i, void *data)
+{
+	struct vmas_walk *w = data;
+	struct mm_vma tmp = {};
+	struct vma_ctx c = { .out = &tmp };
+	long err;
+
+	if (w->addr >= w->hi)
+		return 1;
+	err = bpf_find_vma(bpf_get_current_task_btf(), w->addr, vma_cb, &c, 0);
+	if (err == -EBUSY) {
+		w->busy = 1;
+		return 1;
+	}
+	if (err || !c.found || tmp.end <= w->addr)
+		return 1;
+	if (i >= MM_MAX_VMAS) {
+		w->more = 1;
+		return 1;
+	}
+	w->out[i & (MM_MAX_VMAS - 1)] = tmp;
+	w->n = i + 1;
+	w->addr = tmp.end;
+	return 0;
+}
+
+/*
+ * The VMAs of the current process covering [lo, hi), in order, up to
+ * MM_MAX_VMAS; stops at the first hole (bpf_find_vma wants an address
+ * inside a VMA). Returns MM_VMAS_BUSY when mmap_lock was contended.
+ */
+static __always_inline int read_vmas(__u64 lo, __u64 hi, struct mm_vma *out,
+				     __u32 *n, __u32 *more)
+{
+	struct vmas_walk w = { .addr = lo, .hi = hi, .out = out };
+
+	bpf_loop(MM_MAX_VMAS + 1, vmas_step, &w, 0);
+	*n = w.n;
+	*more = w.more;
+	return w.busy ? MM_VMAS_BUSY : 0;
+}
+
+/* The struct file behind fd in the current task, or NULL. */
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds;
+	struct file *f = NULL;
+	unsigned int max;
+
+	if (fd < 0)
+		return NULL;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned int)fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, nr = (__u32)id;
+	struct inflight *in, zero = {};
+
+	if (nr >= MM_NR_MAX || !watch_nr[nr])
+		return 0;
+	if (!is_traced(pid_tgid >> 32))
+		return 0;
+	if (bpf_map_update_elem(&calls, &tid, &zero, BPF_ANY))
+		return 0;
+	in = bpf_map_lookup_elem(&calls, &tid);
+	if (!in)
+		return 0;
+	in->nr = nr;
+	in->args[0] = BPF_CORE_READ(regs, di);
+	in->args[1] = BPF_CORE_READ(regs, si);
+	in->args[2] = BPF_CORE_READ(regs, dx);
+	in->args[3] = BPF_CORE_READ(regs, r10);
+	in->args[4] = BPF_CORE_READ(regs, r8);
+	in->args[5] = BPF_CORE_READ(regs, r9);
+	if (vmas_of_nr[nr] == MM_VMAS_BEFORE) {
+		__u64 lo = in->args[0] & ~4095ULL;
+
+		in->vma_when = MM_VMAS_BEFORE;
+		if (read_vmas(lo, lo + in->args[1], in->vma, &in->nvma,
+			      &in->vma_more) == MM_VMAS_BUSY)
+			in->vma_when = MM_VMAS_BUSY;
+	}
+	in->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&calls, &tid);
+	struct mm_event *ev;
+	__u64 now = bpf_ktime_get_ns(), lo = 0, hi = 0;
+	__u32 nr, when;
+
+	if (!in)
+		return 0;
+	ev = new_event(MM_EV_CALL, 0);
+	if (!ev)
+		goto out;
+	nr = in->nr;
+	ev->nr = nr;
+	ev->ts_ns = in->ts;
+	ev->dur_ns = now - in->ts;
+	ev->ret = ret;
+	__builtin_memcpy(ev->args, in->args, sizeof(ev->args));
+	when = nr < MM_NR_MAX ? vmas_of_nr[nr & (MM_NR_MAX - 1)] : 0;
+	if (when == MM_VMAS_BEFORE || in->vma_when == MM_VMAS_BUSY) {
+		ev->vma_when = in->vma_when;
+		ev->nvma = in->nvma;
+		ev->vma_more = in->vma_more;
+		__builtin_memcpy(ev->vma, in->vma, sizeof(ev->vma));
+	} else if (when == MM_VMAS_AFTER && ret >= 0) {
+		/* the mapping the call made or changed */
+		switch (nr) {
+		case NR_MMAP:
+		case NR_MREMAP:
+		case NR_SHMAT:
+			lo = ret;
+			hi = lo + 1;	/* the VMA holding the result, merged or not */
+			break;
+		case NR_BRK:
+			lo = ret - 1;	/* the heap VMA ends at the break */
+			hi = ret;
+			break;
+		default:
+			lo = in->args[0] & ~4095ULL;
+			hi = lo + in->args[1];
+			break;
+		}
+		ev->vma_when = MM_VMAS_AFTER;
+		if (lo < hi && read_vmas(lo, hi, ev->vma, &ev->nvma,
+					 &ev->vma_more) == MM_VMAS_BUSY)
+			ev->vma_when = MM_VMAS_BUSY;
+	}
+	if (nr == NR_MMAP && !(in->args[3] & MAP_ANONYMOUS)) {
+		struct file *f = fd_file((int)in->args[4]);
+
+		if (f)
+			file_path(f, ev);
+	}
+	submit(ev);
+out:
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}
+
+/* An exec of a traced process; bpf/exec_vmas.bpf.c (6.7+) sends the VMAs
+ * it made, older kernels get a snapshot from user space. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct mm_event *ev;
+
+	if (!is_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	ev = new_event(MM_EV_EXEC, 1);
+	if (!ev)
+		return 0;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->ret = old_pid;
+	submit(ev);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 cpid = BPF_CORE_READ(child, pid);
+	struct mm_event *ev;
+	__u8 one = 1;
+
+	if (!follow_forks || system_wide || BPF_CORE_READ(child, tgid) != cpid)
+		return 0;	/* threads share their process's entry */
+	if (!bpf_map_lookup_elem(&traced, &ptgid))
+		return 0;
+	bpf_map_update_elem(&traced, &cpid, &one, BPF_ANY);
+	ev = new_event(MM_EV_FORK, 1);
+	if (!ev)
+		return 0;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->ret = cpid;
+	submit(ev);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid), pid = BPF_CORE_READ(p, pid);
+	struct mm_event *ev;
+
+	if (pid != tgid || !is_traced(tgid))
+		return 0;
+	ev = new_event(MM_EV_EXIT, 1);
+	if (!ev)
+		return 0;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->ret = BPF_CORE_READ(p, exit_code);
+	submit(ev);
+	return 0;
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_mmap.h"
+#include "mmcalls.h"
+#include "exec_vmas.skel.h"
+#include "mmap.skel.h"
+
+struct mmtrace {
+	struct mmap_bpf *skel;
+	struct exec_vmas_bpf *exec;	/* NULL before 6.7 */
+	struct ring_buffer *rb;
+	mmtrace_cb cb;
+	void *arg;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct mmtrace *t = ctx;
+
+	if (size < MM_EVENT_HDR)
+		return 0;	/* malformed: ignore, never stop polling */
+	return t->cb(data, size, t->arg) < 0 ? -ECANCELED : 0;
+}
+
+/* Both objects take the same filter; the rodata layouts are identical
+ * because both come from bpf/mm_common.bpf.h. */
+#define SET_FILTER(rodata, o) do { \
+	size_t _i, _n; \
+	const struct mm_call *_c = mm_calls(&_n); \
+	for (_i = 0; _i < _n; _i++) { \
+		(rodata)->watch_nr[_c[_i].nr] = 1; \
+		(rodata)->vmas_of_nr[_c[_i].nr] = _c[_i].vmas; \
+	} \
+	(rodata)->system_wide = (o)->system_wide; \
+	(rodata)->follow_forks = (o)->follow_forks; \
+	(rodata)->self_tgid = getpid(); \
+	(rodata)->wakeup_bytes = (o)->ring_bytes / 8; \
+	if ((o)->comm) \
+		strncpy((char *)(rodata)->comm_filter, (o)->comm, 15); \
+} while (0)
+
+static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
+{
+	struct exec_vmas_bpf *e = exec_vmas_bpf__open();
+	int err;
+
+	if (!e)
+		return -errno;
+	SET_FILTER(e->rodata, o);
+	err = bpf_map__reuse_fd(e->maps.events, bpf_map__fd(t->skel->maps.events));
+	if (!err)
+		err = bpf_map__reuse_fd(e->maps.traced, bpf_map__fd(t->skel->maps.traced));
+	if (!err)
+		err = exec_vmas_bpf__load(e);
+	if (!err)
+		err = exec_vmas_bpf__attach(e);
+	if (err) {
+		exec_vmas_bpf__destroy(e);
+		return err;
+	}
+	t->exec = e;
+	return 0;
+}
+
+int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
+		 mmtrace_cb cb, void *arg, char *why, size_t whylen)
+{
+	struct mmtrace *t;
+	int err;
+
+	*tp = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->cb = cb;
+	t->arg = arg;
+	t->skel = mmap_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		snprintf(why, whylen, "cannot open the mmap tracer: %s", strerror(-err));
+		goto fail;
+	}
+	SET_FILTER(t->skel->rodata, o);
+	bpf_map__set_max_entries(t->skel->maps.events, o->ring_bytes);
+	err = mmap_bpf__load(t->skel);
+	if (err) {
+		snprintf(why, whylen, "cannot load the mmap tracer: %s", strerror(-err));
+		goto fail;
+	}
+	err = mmap_bpf__attach(t->skel);
+	if (err) {
+		snprintf(why, whylen, "cannot attach to the raw syscall tracepoints: %s",
+			 strerror(-err));
+		goto fail;
+	}
+	/* optional: older kernels get a snapshot from user space instead */
+	open_exec_vmas(t, o);
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		snprintf(why, whylen, "cannot map the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*tp = t;
+	return 0;
+fail:
+	mmtrace_close(t);
+	return err;
+}
+
+int mmtrace_add(struct mmtrace *t, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int mmtrace_fd(const struct mmtrace *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int mmtrace_consume(struct mmtrace *t)
+{
+	int n = ring_buffer__consume(t->rb);
+
+	return n == -ECANCELED ? 0 : n;
+}
+
+uint64_t mmtrace_lost(const struct mmtrace *t)
+{
+	return t->skel->bss->lost + (t->exec ? t->exec->bss->lost : 0);
+}
+
+bool mmtrace_has_exec_vmas(const struct mmtrace *t)
+{
+	return t->exec != NULL;
+}
+
+void mmtrace_close(struct mmtrace *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	exec_vmas_bpf__destroy(t->exec);
+	mmap_bpf__destroy(t->skel);
+	free(t);
+}

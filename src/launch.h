@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * `-- CMD ARGS`: start a command held before exec until the tracer is
+ * attached, so nothing from its first instruction on is missed.
+ */
+#ifndef VMSCOPE_LAUNCH_H
+#define VMSCOPE_LAUNCH_H
+
+#include <sys/types.h>
+
+struct launch {
+	pid_t pid;
+	int go_fd;	/* write end: a byte releases the child */
+	int err_fd;	/* read end: the child's exec errno, EOF on success */
+};
+
+/* Fork the child, held. Returns 0 or -errno. */
+int launch_prepare(struct launch *l, char **argv);
+/* Release it; returns 0 when exec succeeded, else the exec errno as a
+ * positive number (the child has exited 127/126 then). */
+int launch_go(struct launch *l);
+/* Kill a child that was never released. */
+void launch_abort(struct launch *l);
+/* Exit status as a shell reports it: code, or 128 + signal. */
+int launch_status(int wstatus);
+
+#endif

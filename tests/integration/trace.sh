@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# vmscope trace: the memory syscalls strace sees, the same order and results;
+# files, errors, forks, threads, exit statuses, signals, lost events.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+MM=$WL/mmcalls
+# calls strace 6.1 does not class as %memory: left out of the comparison
+NOT_MEMORY='^(execve|execveat|process_madvise|process_mrelease) '
+
+# strace's view: "name ret" per call, errors as "-1 ENAME"
+strace_calls() {
+	grep -v -e '+++' -e '---' "$1" |
+		sed -E 's/^[0-9]+ +//; s/^([a-z_0-9]+)\(.*\) += (-1 [A-Z]+|[-0-9a-fx]+).*/\1 \2/'
+}
+ours_calls() {
+	jq -r 'select(.type == "call") |
+	  "\(.call) \(if .error then "-1 \(.error)" else .ret end)"' "$1" | grep -Ev "$NOT_MEMORY"
+}
+
+# 1. same calls as strace, address randomisation off for both
+setarch -R strace -f -e trace=%memory -o "$TMP/strace.txt" "$MM" all
+strace_calls "$TMP/strace.txt" >"$TMP/theirs"
+setarch -R "$VMSCOPE" --json trace -o "$TMP/all.json" -- "$MM" all 2>"$TMP/err"
+st=$?
+check "trace -- CMD exits with the command's status (0)" test "$st" -eq 0
+ours_calls "$TMP/all.json" >"$TMP/ours"
+if diff "$TMP/theirs" "$TMP/ours" >"$TMP/diff"; then
+	pass "memory syscalls equal strace -f -e trace=%memory: name, order, result ($(wc -l <"$TMP/ours") calls)"
+else
+	fail "memory syscalls differ from strace"; head -20 "$TMP/diff" | sed 's/^/#   /'
+fi
+check "every line is JSON, the last a summary with lost" \
+	jq -se 'all(.[]; type == "object") and .[-1].type == "summary" and (.[-1] | has("lost"))' "$TMP/all.json"
+check "the mode is printed at start and in the summary" \
+	sh -c "grep -q 'tracepoint mode' '$TMP/err' && jq -se '.[-1].mode == \"tracepoint\"' '$TMP/all.json' >/dev/null"
+check "failing calls carry their errno: mmap EBADF, mprotect/madvise EINVAL, mremap EFAULT" \
+	jq -se '[.[] | select(.type == "call" and .error) | "\(.call) \(.error)"] as $e |
+	  ($e | index("mmap EBADF")) and ($e | index("mprotect EINVAL")) and
+	  ($e | index("madvise EINVAL")) and ($e | index("mremap EFAULT"))' "$TMP/all.json"
+check "mmap of a file: fd_path and the VMA's path name the file" \
+	jq -se 'any(.[]; .call == "mmap" and (.fd_path // "" | startswith("/tmp/vmscope-mmcalls.")) and
+	  .vma.path == .fd_path and .vma.perms == "rw-s")' "$TMP/all.json"
+check "prot and flags decoded to names" \
+	jq -se 'any(.[]; .call == "mmap" and .prot_names == ["prot_read","prot_write"] and
+	  .flags_names == ["map_private","map_anonymous"])' "$TMP/all.json"
+check "mprotect of one page reports the split-off VMA (one page, r--p)" \
+	jq -se 'def hex: ltrimstr("0x") | explode |
+	    reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
+	  any(.[]; .call == "mprotect" and .ret == 0 and .prot == 1 and .len == 4096 and
+	  .vmas[0].perms == "r--p" and (.vmas[0].end | hex) - (.vmas[0].start | hex) == 4096)' "$TMP/all.json"
+check "munmap reports the VMAs it removed" \
+	jq -se 'any(.[]; .call == "munmap" and .ret == 0 and (.vmas_removed | length) >= 1)' "$TMP/all.json"
+check "exec's own VMAs appear: the binary and the stack" \
+	jq -se --arg b "$(readlink -f "$MM")" '[.[] | select(.type == "exec_vma") | .vma.path] as $p |
+	  ($p | index($b)) and ($p | index("[stack]"))' "$TMP/all.json"
+check "durations and timestamps are numbers" \
+	jq -se 'all(.[] | select(.type == "call"); (.dur_ns | type) == "number" and .ts_ns > 0)' "$TMP/all.json"
+
+# 2. a file whose name has a space and a newline
+f=$(printf '%s/a b\nc.dat' "$TMP")
+head -c 8192 /dev/zero >"$f"
+"$VMSCOPE" --json trace -o "$TMP/file.json" -- "$MM" file "$f" 2>/dev/null
+check "a path with a space and a newline survives into JSON" \
+	jq -se --arg f "$f" 'any(.[]; .call == "mmap" and .fd_path == $f and .vma.path == $f)' "$TMP/file.json"
+"$VMSCOPE" trace -o "$TMP/file.txt" -- "$MM" file "$f" 2>/dev/null
+check "human output escapes the newline (one line per call)" grep -q 'a b\\x0ac.dat' "$TMP/file.txt"
+
+# 3. fork: the child only with -f
+"$VMSCOPE" --json trace -f -o "$TMP/fork.json" -- "$MM" fork 2>/dev/null
+check "-f: the forked child's mmap is traced under its own pid" \
+	jq -se '[.[] | select(.type == "call" and .call == "mmap" and .len == 12288) | .pid] | unique | length == 2' "$TMP/fork.json"
+check "-f: a fork event names the child" \
+	jq -se 'any(.[]; .type == "fork" and .child > 0)' "$TMP/fork.json"
+"$VMSCOPE" --json trace -o "$TMP/nofork.json" -- "$MM" fork 2>/dev/null
+check "without -f the child is not traced" \
+	jq -se '[.[] | select(.type == "call" and .call == "mmap" and .len == 12288) | .pid] | unique | length == 1' "$TMP/nofork.json"
+
+# 4. threads: all are followed
+"$VMSCOPE" --json trace -o "$TMP/thr.json" -- "$MM" threads 4 2>/dev/null
+check "4 threads: 40 one-page mmaps from 4 threads of one process" \
+	jq -se '[.[] | select(.type == "call" and .call == "mmap" and .len == 4096 and .prot == 3 and .tid != .pid)] |
+	  length == 40 and ([.[].tid] | unique | length) == 4 and ([.[].pid] | unique | length) == 1' "$TMP/thr.json"
+
+# 5. exit statuses
+expect_status "-- CMD: vmscope exits with the command's status" 7 "$VMSCOPE" trace -o /dev/null -- sh -c 'exit 7'
+expect_status "-- CMD not found: 127" 127 "$VMSCOPE" trace -o /dev/null -- /nonexistent/cmd
+check "-- CMD not found: says why" grep -q 'cannot execute' "$TMP/stderr"
+printf 'x' >"$TMP/noexec"; chmod 644 "$TMP/noexec"
+expect_status "-- CMD not executable: 126" 126 "$VMSCOPE" trace -o /dev/null -- "$TMP/noexec"
+expect_status "-p of a missing process: 1" 1 "$VMSCOPE" trace -p 999999999
+check "-p of a missing process: says so" grep -q 'no such process' "$TMP/stderr"
+expect_status "--mode=fentry on trace: 3 with the reason" 3 "$VMSCOPE" --mode=fentry trace -- true
+
+# 6. -p: attach to a running process; its exit ends the trace with 0
+sh -c 'sleep 0.6; exec "$0" threads 2' "$MM" &
+tpid=$!
+PIDS+=("$tpid")
+"$VMSCOPE" --json trace -p "$tpid" -o "$TMP/p.json" 2>/dev/null
+st=$?
+check "-p: the target's exit ends the trace, exit 0" test "$st" -eq 0
+check "-p: the target's calls after attach are traced (20 mmaps by threads)" \
+	jq -se '[.[] | select(.type == "call" and .call == "mmap" and .len == 4096 and .tid != .pid)] | length == 20' "$TMP/p.json"
+
+# 7. SIGINT: summary and a clean exit
+"$VMSCOPE" --json trace --comm vmscope-nothing -o "$TMP/int.json" 2>/dev/null &
+vpid=$!
+sleep 0.5
+kill -INT "$vpid"
+wait "$vpid"
+st=$?
+check "SIGINT: exit 0" test "$st" -eq 0
+check "SIGINT: a summary line is written" jq -se '.[-1].type == "summary" and .[-1].lost == 0' "$TMP/int.json"
+
+# 8. a tiny ring buffer loses events: counted, reported, never silent
+"$VMSCOPE" --json trace --ring-size 4096 -o "$TMP/lost.json" -- "$MM" loop 20000 2>"$TMP/lost.err"
+check "lost events: counted in the summary" jq -se '.[-1].lost > 0' "$TMP/lost.json"
+check "lost events: reported on stderr" grep -q 'events lost' "$TMP/lost.err"
+check "lost events: received + lost covers the 40000 calls" \
+	jq -se '.[-1].calls_total + .[-1].lost >= 40000' "$TMP/lost.json"
+
+# 9. human output
+"$VMSCOPE" trace -o "$TMP/plain.txt" -- "$MM" all 2>/dev/null
+check "human output: strace-like call lines with decoded flags" \
+	grep -qE '^ +[0-9.]+ [0-9]+ mmap\(NULL, 16384, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[0-9a-f]+ <' "$TMP/plain.txt"
+check "human output: VMA lines under the call, errors as -1 ENAME" \
+	sh -c "grep -q '^    + 0x' '$TMP/plain.txt' && grep -q ' = -1 EBADF' '$TMP/plain.txt'"
+check "human output: a summary table" grep -q '^mode tracepoint, .* 0 lost$' "$TMP/plain.txt"

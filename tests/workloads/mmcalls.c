@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test workload for `vmscope trace`: a fixed sequence of memory syscalls,
+ * successful and failing, so a test can compare vmscope with strace.
+ *
+ *   mmcalls [all]          every traced call once, some failing on purpose
+ *   mmcalls fork           the parent and a forked child each map/unmap
+ *   mmcalls threads N      N threads, each 10 mmap/munmap pairs
+ *   mmcalls loop N         N mmap/munmap pairs (benchmark)
+ *   mmcalls file PATH      mmap PATH (a hostile name, say) and exit
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#define PG 4096UL
+
+static void all_calls(void)
+{
+	char path[] = "/tmp/vmscope-mmcalls.XXXXXX";
+	char *a, *f, *b, vec[4];
+	struct iovec iov;
+	int fd, id, pidfd;
+	void *cur;
+
+	fd = mkstemp(path);
+	if (fd < 0 || ftruncate(fd, 4 * PG))
+		exit(1);
+	a = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	mmap(NULL, PG, PROT_READ, MAP_PRIVATE, 999, 0);		/* EBADF */
+	mprotect(a, PG, PROT_READ);				/* splits a */
+	mprotect(a + 1, PG, PROT_READ);				/* EINVAL */
+	syscall(SYS_pkey_mprotect, a + PG, PG, PROT_READ, -1);
+	memset(a + 2 * PG, 1, PG);
+	madvise(a + 2 * PG, PG, MADV_DONTNEED);
+	madvise(a, PG, 999);					/* EINVAL */
+	b = mremap(a, 4 * PG, 8 * PG, MREMAP_MAYMOVE);
+	cur = (void *)syscall(SYS_brk, 0);
+	syscall(SYS_brk, (char *)cur + PG);
+	mlock(f, PG);
+	munlock(f, PG);
+	syscall(SYS_mlock2, f, PG, 1 /* MLOCK_ONFAULT */);
+	mlockall(MCL_CURRENT);
+	munlockall();
+	f[0] = 1;
+	msync(f, PG, MS_SYNC);
+	mincore(f, 4 * PG, (unsigned char *)vec);
+	remap_file_pages(f, PG, 0, 2, 0);
+	id = shmget(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+	if (id >= 0) {
+		void *s = shmat(id, NULL, 0);
+
+		shmdt(s);
+		shmctl(id, IPC_RMID, NULL);
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	iov.iov_base = f;
+	iov.iov_len = PG;
+	syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_COLD, 0);
+	munmap(f, 4 * PG);
+	munmap(b == MAP_FAILED ? a : b, 8 * PG);
+	munmap((char *)f + 1, PG);				/* EINVAL */
+	close(fd);
+	unlink(path);
+}
+
+static void *thread_fn(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 10; i++) {
+		void *p = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		munmap(p, PG);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "all";
+	long n = argc > 2 ? atol(argv[2]) : 0;
+
+	if (!strcmp(what, "all")) {
+		all_calls();
+	} else if (!strcmp(what, "fork")) {
+		pid_t pid = fork();
+		void *p = mmap(NULL, 3 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		munmap(p, 3 * PG);
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+	} else if (!strcmp(what, "threads")) {
+		pthread_t th[64];
+		long i;
+
+		if (n < 1 || n > 64)
+			n = 4;
+		for (i = 0; i < n; i++)
+			pthread_create(&th[i], NULL, thread_fn, NULL);
+		for (i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+	} else if (!strcmp(what, "loop")) {
+		long i;
+
+		for (i = 0; i < n; i++) {
+			void *p = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			munmap(p, PG);
+		}
+	} else if (!strcmp(what, "file") && argc > 2) {
+		int fd = open(argv[2], O_RDONLY);
+		void *p = fd < 0 ? MAP_FAILED : mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (p == MAP_FAILED)
+			return 1;
+		munmap(p, PG);
+	} else {
+		fprintf(stderr, "usage: mmcalls [all|fork|threads N|loop N|file PATH]\n");
+		return 2;
+	}
+	return 0;
+}
