@@ -133,11 +133,14 @@ static __always_inline void file_path(struct file *file, struct mm_event *ev)
 
 static __always_inline void submit(struct mm_event *ev)
 {
-	__u64 size = MM_EVENT_HDR;
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 size = MM_EVENT_HDR, flags = BPF_RB_NO_WAKEUP;
 
+	/* the unused tail of vma[] is not sent, unless a path follows */
 	if (ev->path_flags & MM_PATH_SET)
 		size += MM_PATH_BUF;
+	else if (ev->nvma < MM_MAX_VMAS)	/* & 3: a bound the verifier sees */
+		size = MM_EVENT_HDR - sizeof(ev->vma) +
+		       (ev->nvma & (MM_MAX_VMAS - 1)) * sizeof(struct mm_vma);
 	/* batch wake-ups: per-event wake-ups cost ~70% on busy workloads
 	 * (KERNELS.md); user space also polls on a short timeout */
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)

@@ -18,9 +18,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 #include "mm_common.bpf.h"
 
+/* A call in flight, per thread. The arguments are read again at exit:
+ * x86-64 keeps the user registers in pt_regs for the whole call. */
 struct inflight {
-	__u64 ts;
-	__u64 args[6];
+	__u64 ts;		/* 0: no traced call in flight */
 	__u32 nr;
 	__u32 nvma;
 	__u32 vma_when;
@@ -28,10 +29,11 @@ struct inflight {
 	struct mm_vma vma[MM_MAX_VMAS];
 };
 
+/* task storage: no hashing, no preallocated table to create */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);	/* in-flight calls: one per thread */
-	__type(key, __u32);		/* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } calls SEC(".maps");
 
@@ -134,52 +136,48 @@ static __always_inline struct file *fd_file(int fd)
 	return f;
 }
 
-SEC("raw_tp/sys_enter")
+/* tp_btf: regs is a typed pointer, read without helper calls */
+SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid, nr = (__u32)id;
-	struct inflight *in, zero = {};
+	__u32 nr = (__u32)id;
+	struct inflight *in;
 
 	if (nr >= MM_NR_MAX || !watch_nr[nr])
 		return 0;
-	if (!is_traced(pid_tgid >> 32))
+	if (!is_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	if (bpf_map_update_elem(&calls, &tid, &zero, BPF_ANY))
-		return 0;
-	in = bpf_map_lookup_elem(&calls, &tid);
+	in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in)
 		return 0;
 	in->nr = nr;
-	in->args[0] = BPF_CORE_READ(regs, di);
-	in->args[1] = BPF_CORE_READ(regs, si);
-	in->args[2] = BPF_CORE_READ(regs, dx);
-	in->args[3] = BPF_CORE_READ(regs, r10);
-	in->args[4] = BPF_CORE_READ(regs, r8);
-	in->args[5] = BPF_CORE_READ(regs, r9);
+	in->vma_when = MM_VMAS_NONE;
+	in->nvma = 0;
 	if (vmas_of_nr[nr] == MM_VMAS_BEFORE) {
-		__u64 lo = in->args[0] & ~4095ULL;
+		__u64 lo = regs->di & ~4095ULL;
 
 		in->vma_when = MM_VMAS_BEFORE;
-		if (read_vmas(lo, lo + in->args[1], in->vma, &in->nvma,
-			      &in->vma_more) == MM_VMAS_BUSY)
+		if (read_vmas(lo, lo + (nr == NR_MUNMAP ? regs->si : 1), in->vma,
+			      &in->nvma, &in->vma_more) == MM_VMAS_BUSY)
 			in->vma_when = MM_VMAS_BUSY;
 	}
 	in->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&calls, &tid);
+	struct inflight *in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(),
+						   0, 0);
 	struct mm_event *ev;
-	__u64 now = bpf_ktime_get_ns(), lo = 0, hi = 0;
+	__u64 now, lo = 0, hi = 0;
 	__u32 nr, when;
 
-	if (!in)
+	if (!in || !in->ts)
 		return 0;
+	now = bpf_ktime_get_ns();
 	ev = new_event(MM_EV_CALL, 0);
 	if (!ev)
 		goto out;
@@ -188,7 +186,12 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	ev->ts_ns = in->ts;
 	ev->dur_ns = now - in->ts;
 	ev->ret = ret;
-	__builtin_memcpy(ev->args, in->args, sizeof(ev->args));
+	ev->args[0] = regs->di;
+	ev->args[1] = regs->si;
+	ev->args[2] = regs->dx;
+	ev->args[3] = regs->r10;
+	ev->args[4] = regs->r8;
+	ev->args[5] = regs->r9;
 	when = nr < MM_NR_MAX ? vmas_of_nr[nr & (MM_NR_MAX - 1)] : 0;
 	if (when == MM_VMAS_BEFORE || in->vma_when == MM_VMAS_BUSY) {
 		ev->vma_when = in->vma_when;
@@ -205,12 +208,14 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			hi = lo + 1;	/* the VMA holding the result, merged or not */
 			break;
 		case NR_BRK:
+			if (!ev->args[0])
+				break;	/* brk(NULL) asks, changes nothing */
 			lo = ret - 1;	/* the heap VMA ends at the break */
 			hi = ret;
 			break;
 		default:
-			lo = in->args[0] & ~4095ULL;
-			hi = lo + in->args[1];
+			lo = ev->args[0] & ~4095ULL;
+			hi = lo + ev->args[1];
 			break;
 		}
 		ev->vma_when = MM_VMAS_AFTER;
@@ -218,15 +223,15 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 					 &ev->vma_more) == MM_VMAS_BUSY)
 			ev->vma_when = MM_VMAS_BUSY;
 	}
-	if (nr == NR_MMAP && !(in->args[3] & MAP_ANONYMOUS)) {
-		struct file *f = fd_file((int)in->args[4]);
+	if (nr == NR_MMAP && !(ev->args[3] & MAP_ANONYMOUS)) {
+		struct file *f = fd_file((int)ev->args[4]);
 
 		if (f)
 			file_path(f, ev);
 	}
 	submit(ev);
 out:
-	bpf_map_delete_elem(&calls, &tid);
+	in->ts = 0;
 	return 0;
 }
 

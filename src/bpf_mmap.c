@@ -20,13 +20,27 @@ struct mmtrace {
 	void *arg;
 };
 
+/* Records carry only the VMAs in use (and a path only when set): copy
+ * what came into a whole event so no reader goes past the record. */
 static int on_record(void *ctx, void *data, size_t size)
 {
+	static const size_t base = MM_EVENT_HDR - sizeof(((struct mm_event *)0)->vma);
 	struct mmtrace *t = ctx;
+	struct mm_event ev;
+	size_t nvma;
 
-	if (size < MM_EVENT_HDR)
+	if (size < base)
 		return 0;	/* malformed: ignore, never stop polling */
-	return t->cb(data, size, t->arg) < 0 ? -ECANCELED : 0;
+	if (size > sizeof(ev))
+		size = sizeof(ev);
+	memcpy(&ev, data, size);
+	memset((char *)&ev + size, 0, sizeof(ev) - size);
+	nvma = (size - base) / sizeof(struct mm_vma);
+	if (ev.nvma > nvma)
+		ev.nvma = nvma;
+	if (size < sizeof(ev))
+		ev.path_flags &= ~MM_PATH_SET;
+	return t->cb(&ev, size, t->arg) < 0 ? -ECANCELED : 0;
 }
 
 /* Both objects take the same filter; the rodata layouts are identical
