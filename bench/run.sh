@@ -64,3 +64,37 @@ else
 	echo "  $n VMAs: vmscope maps ${m}s (pmap missing: install procps)"
 fi
 kill "$WPID"
+
+echo "== trace: ${BENCH_PAIRS:-1000000} mmap/munmap pairs (BENCH_PAIRS to change)"
+N=${BENCH_PAIRS:-1000000}
+MM=$W/mmcalls
+base=$(best 2 "$MM" loop "$N")
+human=$(best 2 "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N")
+json=$(best 2 "$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N")
+lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
+echo "  untraced:                              ${base}s"
+echo "  vmscope trace -o FILE:                 ${human}s = $(ratio "$human" "$base")x (target <= 1.3x)"
+echo "  vmscope --json trace -o FILE:          ${json}s = $(ratio "$json" "$base")x, lost $lost"
+# the others are one to two orders slower: a tenth of the pairs, same ratio
+n10=$((N / 10))
+base10=$(best 2 "$MM" loop "$n10")
+st=$(best 1 strace -f -e trace=%memory -o "$B/strace.txt" "$MM" loop "$n10")
+echo "  strace -f -e trace=%memory ($n10 pairs): $(ratio "$st" "$base10")x"
+if perf trace -e mmap -o /dev/null true >/dev/null 2>&1; then
+	pt=$(best 1 perf trace -e mmap,munmap -o "$B/perf.txt" "$MM" loop "$n10")
+	echo "  perf trace -e mmap,munmap ($n10 pairs): $(ratio "$pt" "$base10")x"
+else
+	echo "  perf trace: cannot run here ($(perf trace -e mmap -o /dev/null true 2>&1 | head -1))"
+fi
+if command -v bpftrace >/dev/null; then
+	bt=$(best 1 bpftrace -e 'tracepoint:syscalls:sys_exit_mmap,tracepoint:syscalls:sys_exit_munmap { printf("%d\n", args->ret); }' -c "$MM loop $n10")
+	echo "  bpftrace printf per call ($n10 pairs): $(ratio "$bt" "$base10")x"
+else
+	echo "  bpftrace: not installed"
+fi
+rm -f "$B/trace.txt" "$B/trace.json" "$B/strace.txt" "$B/perf.txt"
+
+echo "== trace: start to attached"
+for _ in 1 2 3; do "$V" trace -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
+tt=$(best 5 "$V" trace -o /dev/null -- true)
+echo "  whole 'vmscope trace -- true': ${tt}s (target: attached <= 0.1s)"
