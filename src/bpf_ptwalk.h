@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pgtable.h"
 #include "vmscope_abi.h"
 
 struct ptwalk;
@@ -41,14 +42,10 @@ static inline uint64_t ptw_pages(const struct ptw_rec *r)
 	return 1ULL << (9 * r->level);
 }
 
-/* PFN of the first frame of a present leaf. */
+/* PFN of the first frame of a present (or PROT_NONE) leaf. */
 static inline uint64_t ptw_pfn(const struct ptw_rec *r)
 {
-	uint64_t mask = 0x000ffffffffff000ULL;
-
-	if (r->level > 0)	/* the PAT bit (12) sits in huge leaves' address */
-		mask &= ~((1ULL << (12 + 9 * r->level)) - 1);
-	return (r->entry & mask) >> 12;
+	return pgtable_target(r->entry, (int)r->level) >> 12;
 }
 
 #endif

@@ -10,21 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* the bits vmscope tests; pgtable_flags() names them all */
 #define PTE_PRESENT	(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_USER	(1ULL << 2)
-#define PTE_PWT		(1ULL << 3)
-#define PTE_PCD		(1ULL << 4)
-#define PTE_ACCESSED	(1ULL << 5)
-#define PTE_DIRTY	(1ULL << 6)
 #define PTE_PSE		(1ULL << 7)	/* huge leaf at pmd/pud; PAT in a pte */
 #define PTE_GLOBAL	(1ULL << 8)	/* PROTNONE when not present */
-#define PTE_SPECIAL	(1ULL << 9)	/* software: pfnmap/special page */
-#define PTE_UFFD_WP	(1ULL << 10)
-#define PTE_SOFT_DIRTY	(1ULL << 11)
-#define PTE_PAT_LARGE	(1ULL << 12)
-#define PTE_SAVED_DIRTY	(1ULL << 58)	/* shadow-stack saved dirty */
-#define PTE_NX		(1ULL << 63)
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL
 
 /* Level names as the hardware uses them (enum ptw_level): with 4-level

@@ -2,6 +2,7 @@
 /* Page-table entry decoding on hand-built x86-64 entries. */
 #include <string.h>
 
+#include "bpf_ptwalk.h"
 #include "pgtable.h"
 #include "tap.h"
 #include "vmscope_abi.h"
@@ -70,6 +71,17 @@ int main(void)
 	ok(pgtable_target(0x8000000000000124ULL | (~0x123456000ULL & PTE_ADDR_MASK),
 			  PTW_PTE) == 0x123456000ULL,
 	   "protnone frame bits are stored inverted");
+	{
+		struct ptw_rec r = {
+			.entry = 0x8000000000000124ULL | (~0x123456000ULL & PTE_ADDR_MASK),
+			.level = PTW_PTE, .present = 1,
+		};
+		struct ptw_rec huge = { .entry = 0x80000001234010e7ULL, .level = PTW_PMD,
+					.present = 1 };
+
+		ok(ptw_pfn(&r) == 0x123456, "walked PROT_NONE leaf: pfn un-inverted");
+		ok(ptw_pfn(&huge) == 0x123400, "walked 2M leaf: pfn without the PAT bit");
+	}
 
 	/* swap entry: type 3, offset 0x1234, stored inverted */
 	swp = (3ULL << 59) | ((~(0x1234ULL << 9)) & 0x07fffffffffffe00ULL) | (1ULL << 3);
