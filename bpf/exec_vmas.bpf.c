@@ -41,17 +41,8 @@ int BPF_PROG(on_exec_vmas, struct task_struct *p, pid_t old_pid,
 	/* no loop counter: the verifier proves iterator loops by state
 	 * convergence, and a counter would make every iteration distinct */
 	while ((vma = bpf_iter_task_vma_next(&it))) {
-		struct mm_vma *v = &ev->vma[0];
-		struct file *f;
+		struct file *f = fill_vma(&ev->vma[0], vma);
 
-		v->start = vma->vm_start;
-		v->end = vma->vm_end;
-		v->flags = BPF_CORE_READ(vma, vm_flags);
-		v->pgoff = vma->vm_pgoff;
-		f = BPF_CORE_READ(vma, vm_file);
-		v->has_file = f != NULL;
-		v->ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
-		v->dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
 		ev->nvma = 1;
 		ev->path_flags = 0;
 		if (f)

@@ -38,6 +38,22 @@ struct {
 	__type(value, struct mm_event);
 } scratch SEC(".maps");
 
+/* Copy what user space needs of a VMA; returns its file (or NULL). */
+static __always_inline struct file *fill_vma(struct mm_vma *v,
+					     struct vm_area_struct *vma)
+{
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->flags = BPF_CORE_READ(vma, vm_flags);
+	v->pgoff = vma->vm_pgoff;
+	v->has_file = f != NULL;
+	v->ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
+	v->dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
+	return f;
+}
+
 static __always_inline bool comm_matches(void)
 {
 	char comm[16];

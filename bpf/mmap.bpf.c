@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmap-family tracing for `vmscope trace`, tracepoint mode: the raw
- * sys_enter/sys_exit tracepoints (no tracefs needed), filtered in the
+ * mmap-family tracing for `vmscope trace`, tracepoint mode: the BTF raw
+ * tracepoints sys_enter/sys_exit (tp_btf: typed pt_regs, no tracefs
+ * needed), filtered in the
  * kernel by process and by syscall number, one ring-buffer record per call
  * at its exit, with the VMAs the call left (or, for munmap, removed) read
  * with bpf_find_vma and the path of an mmap'ed fd built from its dentry.
@@ -55,17 +56,8 @@ struct vma_ctx {
 static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct vma_ctx *c = data;
-	struct mm_vma *v = c->out;
-	struct file *f;
 
-	v->start = vma->vm_start;
-	v->end = vma->vm_end;
-	v->flags = BPF_CORE_READ(vma, vm_flags);
-	v->pgoff = vma->vm_pgoff;
-	f = BPF_CORE_READ(vma, vm_file);
-	v->has_file = f != NULL;
-	v->ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
-	v->dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
+	fill_vma(c->out, vma);
 	c->found = 1;
 	return 0;
 }
@@ -193,7 +185,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	ev->args[4] = regs->r8;
 	ev->args[5] = regs->r9;
 	when = nr < MM_NR_MAX ? vmas_of_nr[nr & (MM_NR_MAX - 1)] : 0;
-	if (when == MM_VMAS_BEFORE || in->vma_when == MM_VMAS_BUSY) {
+	if (when == MM_VMAS_BEFORE) {	/* read at entry (or BUSY then) */
 		ev->vma_when = in->vma_when;
 		ev->nvma = in->nvma;
 		ev->vma_more = in->vma_more;

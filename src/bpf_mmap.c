@@ -40,7 +40,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		ev.nvma = nvma;
 	if (size < sizeof(ev))
 		ev.path_flags &= ~MM_PATH_SET;
-	return t->cb(&ev, size, t->arg) < 0 ? -ECANCELED : 0;
+	return t->cb(&ev, t->arg) < 0 ? -ECANCELED : 0;
 }
 
 /* Both objects take the same filter; the rodata layouts are identical

@@ -23,8 +23,9 @@ struct mmtrace_opts {
 	size_t ring_bytes;	/* ring buffer size, a power of two >= 4096 */
 };
 
-/* Called per record; size is what the kernel sent. Return <0 to stop. */
-typedef int (*mmtrace_cb)(const struct mm_event *ev, size_t size, void *arg);
+/* Called per record, as a whole event: VMAs beyond nvma are zero, and
+ * MM_PATH_SET is clear when no path came. Return <0 to stop. */
+typedef int (*mmtrace_cb)(const struct mm_event *ev, void *arg);
 
 int mmtrace_open(struct mmtrace **t, const struct mmtrace_opts *o,
 		 mmtrace_cb cb, void *arg, char *why, size_t whylen);

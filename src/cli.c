@@ -28,6 +28,21 @@ int cli_common_opt(struct cli *c, int opt, const char *arg)
 	return -1;
 }
 
+int cli_command_opt(struct cli *c, int opt, const char *arg, const char *usage)
+{
+	int r = cli_common_opt(c, opt, arg);
+
+	if (r == 0)
+		return -1;
+	if (r == 1) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (r < 0)
+		fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
 static void vmessage(const struct cli *c, const char *key, const char *fmt, va_list ap)
 {
 	char buf[1024];

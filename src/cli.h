@@ -39,6 +39,11 @@ struct cli {
  * -1 if opt is not common, EXIT_USAGE on a bad value. */
 int cli_common_opt(struct cli *c, int opt, const char *arg);
 
+/* The same inside a command's option loop, with its usage text: --help
+ * prints it to stdout, an unknown option to stderr. Returns -1 to go on
+ * parsing, else the exit status the command returns now. */
+int cli_command_opt(struct cli *c, int opt, const char *arg, const char *usage);
+
 /* Report an error (stderr, {"error":...} in JSON mode); returns code. */
 int cli_error(const struct cli *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

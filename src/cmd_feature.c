@@ -167,13 +167,9 @@ int cmd_feature(struct cli *c, int argc, char **argv)
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		r = cli_common_opt(c, opt, optarg);
-		if (r == 1) {
-			fputs(feature_usage, stdout);
-			return EXIT_OK;
-		}
-		if (r)
-			return EXIT_USAGE;
+		r = cli_command_opt(c, opt, optarg, feature_usage);
+		if (r >= 0)
+			return r;
 	}
 	if (optind < argc)
 		return cli_error(c, EXIT_USAGE, "feature takes no arguments (got '%s')",

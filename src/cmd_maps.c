@@ -203,16 +203,9 @@ int cmd_maps(struct cli *c, int argc, char **argv)
 	int opt, r, pid;
 
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		r = cli_common_opt(c, opt, optarg);
-		if (r == 1) {
-			fputs(maps_usage, stdout);
-			return EXIT_OK;
-		}
-		if (r) {
-			if (r < 0)
-				fputs(maps_usage, stderr);
-			return EXIT_USAGE;
-		}
+		r = cli_command_opt(c, opt, optarg, maps_usage);
+		if (r >= 0)
+			return r;
 	}
 	if (optind != argc - 1) {
 		fputs(maps_usage, stderr);

@@ -376,16 +376,9 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		case 'a': all = true; continue;
 		case 'V': vma_addr = optarg; continue;
 		}
-		r = cli_common_opt(c, opt, optarg);
-		if (r == 1) {
-			fputs(pfn_usage, stdout);
-			return EXIT_OK;
-		}
-		if (r) {
-			if (r < 0)
-				fputs(pfn_usage, stderr);
-			return EXIT_USAGE;
-		}
+		r = cli_command_opt(c, opt, optarg, pfn_usage);
+		if (r >= 0)
+			return r;
 	}
 	if (optind >= argc) {
 		fputs(pfn_usage, stderr);

@@ -22,6 +22,7 @@
 #include "output/text.h"
 #include "procfs/maps.h"
 #include "util.h"
+#include "vmflags.h"
 
 static const char trace_usage[] =
 "Usage: vmscope trace [options] -p PID\n"
@@ -147,25 +148,24 @@ static const char *vma_path(struct tracer *t, const struct mm_vma *v)
 {
 	if (v->has_file)
 		return path_lookup(t, v->dev, v->ino);
-	if (v->flags & 0x100)	/* VM_GROWSDOWN */
+	if (v->flags & VMF_GROWSDOWN)
 		return "[stack]";
 	return NULL;
 }
 
 static void vma_perms(const struct mm_vma *v, char p[5])
 {
-	p[0] = v->flags & 0x1 ? 'r' : '-';
-	p[1] = v->flags & 0x2 ? 'w' : '-';
-	p[2] = v->flags & 0x4 ? 'x' : '-';
-	p[3] = v->flags & 0x80 ? 's' : 'p';	/* VM_MAYSHARE, as maps prints */
+	p[0] = v->flags & VMF_READ ? 'r' : '-';
+	p[1] = v->flags & VMF_WRITE ? 'w' : '-';
+	p[2] = v->flags & VMF_EXEC ? 'x' : '-';
+	p[3] = v->flags & VMF_MAYSHARE ? 's' : 'p';	/* as maps prints it */
 	p[4] = '\0';
 }
 
-static bool event_path(const struct mm_event *ev, size_t size, const char **p,
-		       size_t *len)
+/* mmtrace_consume clears MM_PATH_SET when the record held no path */
+static bool event_path(const struct mm_event *ev, const char **p, size_t *len)
 {
-	if (!(ev->path_flags & MM_PATH_SET) || size < sizeof(*ev) ||
-	    ev->path_off >= MM_PATH_MAX)
+	if (!(ev->path_flags & MM_PATH_SET) || ev->path_off >= MM_PATH_MAX)
 		return false;
 	*p = ev->path + ev->path_off;
 	*len = MM_PATH_MAX - ev->path_off;
@@ -394,12 +394,12 @@ static void json_call(struct tracer *t, const struct mm_event *ev,
 
 /* ---- events ------------------------------------------------------------ */
 
-static int on_event(const struct mm_event *ev, size_t size, void *arg)
+static int on_event(const struct mm_event *ev, void *arg)
 {
 	struct tracer *t = arg;
 	const char *path = NULL;
 	size_t plen = 0;
-	bool has_path = event_path(ev, size, &path, &plen);
+	bool has_path = event_path(ev, &path, &plen);
 
 	t->events++;
 	switch (ev->type) {
@@ -594,16 +594,9 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 						 "of two from 4K to 1G", optarg);
 			continue;
 		}
-		r = cli_common_opt(c, opt, optarg);
-		if (r == 1) {
-			fputs(trace_usage, stdout);
-			return EXIT_OK;
-		}
-		if (r) {
-			if (r < 0)
-				fputs(trace_usage, stderr);
-			return EXIT_USAGE;
-		}
+		r = cli_command_opt(c, opt, optarg, trace_usage);
+		if (r >= 0)
+			return r;
 	}
 	if (optind < argc)
 		cmd = argv + optind;
@@ -718,9 +711,9 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 
 			waitpid(child.pid, &st, 0);
 			child.pid = -1;
-			ret = cli_error(c, EXIT_RUNTIME, "cannot execute %s: %s", cmd[0],
-					strerror(e));
-			ret = launch_status(st);
+			cli_error(c, EXIT_RUNTIME, "cannot execute %s: %s", cmd[0],
+				  strerror(e));
+			ret = launch_status(st);	/* 127 or 126, as a shell */
 			goto out;
 		}
 	}

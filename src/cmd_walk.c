@@ -291,16 +291,9 @@ int cmd_walk(struct cli *c, int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		r = cli_common_opt(c, opt, optarg);
-		if (r == 1) {
-			fputs(walk_usage, stdout);
-			return EXIT_OK;
-		}
-		if (r) {
-			if (r < 0)
-				fputs(walk_usage, stderr);
-			return EXIT_USAGE;
-		}
+		r = cli_command_opt(c, opt, optarg, walk_usage);
+		if (r >= 0)
+			return r;
 	}
 	if (argc - optind < 2) {
 		fputs(walk_usage, stderr);

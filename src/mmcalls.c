@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
-#include <string.h>
 
 #include "mmcalls.h"
 #include "util.h"
@@ -87,16 +86,6 @@ const struct mm_call *mm_call_by_nr(unsigned int nr)
 		built = true;
 	}
 	return nr < MM_NR_MAX ? index[nr] : NULL;
-}
-
-const struct mm_call *mm_call_by_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(calls); i++)
-		if (!strcmp(calls[i].name, name))
-			return &calls[i];
-	return NULL;
 }
 
 struct bitname {

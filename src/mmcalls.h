@@ -45,8 +45,6 @@ struct mm_call {
 
 /* The call with this x86-64 number, or NULL if not traced. */
 const struct mm_call *mm_call_by_nr(unsigned int nr);
-/* By name ("mmap"), or NULL. */
-const struct mm_call *mm_call_by_name(const char *name);
 /* Every call, for tables: *n gets the count. */
 const struct mm_call *mm_calls(size_t *n);
 
