@@ -80,6 +80,8 @@ enum mm_ev_type {
 	MM_EV_FORK = 4,		/* a traced process forked a traced child */
 	MM_EV_EXEC_VMA = 5,	/* a VMA present right after exec */
 };
+/* Record types from here on belong to other objects sharing the ring. */
+#define MM_EV_FOREIGN	16
 
 enum mm_vma_when {
 	MM_VMAS_NONE = 0,
@@ -122,5 +124,80 @@ struct mm_event {
 #define MM_PATH_TRUNC	2	/* leading components were dropped */
 #define MM_EVENT_HDR	(sizeof(struct mm_event) - MM_PATH_BUF)
 VMSCOPE_STATIC_ASSERT(MM_EVENT_HDR == 312, "mm_event layout");
+
+/*
+ * Page faults (bpf/fault.bpf.c). Records share the mmap tracer's ring
+ * buffer, so the first __u32 tells them apart from struct mm_event.
+ */
+#define FLT_EV_TYPE	MM_EV_FOREIGN
+
+enum flt_result {
+	FLT_UNKNOWN = 0,	/* no outcome seen (see vmscope-faults(8)) */
+	FLT_MINOR = 1,
+	FLT_MAJOR = 2,
+	FLT_SIGBUS = 3,
+	FLT_SIGSEGV = 4,
+	FLT_RETRY = 5,		/* fentry/kprobe modes only */
+	FLT_ERROR = 6,		/* kernel-mode fault fixed up (-EFAULT) */
+	FLT_NR_RESULTS = 7,
+};
+
+enum flt_access {
+	FLT_READ = 0,
+	FLT_WRITE = 1,
+	FLT_EXEC = 2,
+};
+
+#define FLT_KERNEL	1	/* taken in kernel mode (copy_to_user ...) */
+#define FLT_HAS_PFN	2	/* pfn/level read from the page table */
+#define FLT_HAS_LAT	4	/* latency_ns measured */
+
+struct flt_event {
+	__u32 type;		/* FLT_EV_TYPE */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 error_code;	/* x86 page-fault error code */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC at the exception */
+	__u64 addr;
+	__u64 ip;
+	__u64 pfn;		/* 4K frame now mapping addr (FLT_HAS_PFN) */
+	__u64 latency_ns;	/* exception to outcome (FLT_HAS_LAT) */
+	__u8 result;		/* enum flt_result */
+	__u8 flags;		/* FLT_KERNEL | FLT_HAS_PFN | FLT_HAS_LAT */
+	__u8 level;		/* enum ptw_level of the leaf */
+	__u8 pad;
+	__s32 si_code;		/* signal outcomes */
+	char comm[16];
+};
+VMSCOPE_STATIC_ASSERT(sizeof(struct flt_event) == 80, "flt_event layout");
+
+/* --summary: counts kept in the kernel. A fault lands in the VMA that
+ * user space last pushed for its process (flt_bounds), or, when that
+ * table does not cover it, under its page (resolved in user space). */
+#define FLT_BOUNDS	1024	/* VMAs per process in the table; power of 2 */
+#define FLT_LAT_BUCKETS	32	/* log2(ns) histogram */
+
+struct flt_bounds {
+	__u32 n;
+	__u32 pad;
+	__u64 start[FLT_BOUNDS];
+	__u64 end[FLT_BOUNDS];
+};
+
+struct flt_agg_key {
+	__u32 pid;
+	__u8 access;		/* enum flt_access */
+	__u8 result;
+	__u8 kernel;
+	__u8 by_page;		/* 0: where = VMA start, 1: where = page */
+	__u64 where;
+};
+VMSCOPE_STATIC_ASSERT(sizeof(struct flt_agg_key) == 16, "flt_agg_key layout");
+
+struct flt_ip_key {
+	__u32 pid;
+	__u32 kernel;
+	__u64 ip;
+};
 
 #endif

@@ -18,6 +18,8 @@ struct mmtrace {
 	struct ring_buffer *rb;
 	mmtrace_cb cb;
 	void *arg;
+	mmtrace_raw_cb other;	/* records of objects sharing the ring */
+	void *other_arg;
 };
 
 /* Records carry only the VMAs in use (and a path only when set): copy
@@ -29,6 +31,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct mm_event ev;
 	size_t nvma;
 
+	if (size >= sizeof(__u32) && *(const __u32 *)data >= MM_EV_FOREIGN)
+		return t->other && t->other(data, size, t->other_arg) < 0 ? -ECANCELED : 0;
 	if (size < base)
 		return 0;	/* malformed: ignore, never stop polling */
 	if (size > sizeof(ev))
@@ -43,23 +47,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return t->cb(&ev, t->arg) < 0 ? -ECANCELED : 0;
 }
 
-/* Both objects take the same filter; the rodata layouts are identical
- * because both come from bpf/mm_common.bpf.h. */
-#define SET_FILTER(rodata, o) do { \
-	size_t _i, _n; \
-	const struct mm_call *_c = mm_calls(&_n); \
-	for (_i = 0; _i < _n; _i++) { \
-		(rodata)->watch_nr[_c[_i].nr] = 1; \
-		(rodata)->vmas_of_nr[_c[_i].nr] = _c[_i].vmas; \
-	} \
-	(rodata)->system_wide = (o)->system_wide; \
-	(rodata)->follow_forks = (o)->follow_forks; \
-	(rodata)->self_tgid = getpid(); \
-	(rodata)->wakeup_bytes = (o)->ring_bytes / 8; \
-	if ((o)->comm) \
-		strncpy((char *)(rodata)->comm_filter, (o)->comm, 15); \
-} while (0)
-
 static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 {
 	struct exec_vmas_bpf *e = exec_vmas_bpf__open();
@@ -67,7 +54,7 @@ static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 
 	if (!e)
 		return -errno;
-	SET_FILTER(e->rodata, o);
+	MMTRACE_SET_FILTER(e->rodata, o);
 	err = bpf_map__reuse_fd(e->maps.events, bpf_map__fd(t->skel->maps.events));
 	if (!err)
 		err = bpf_map__reuse_fd(e->maps.traced, bpf_map__fd(t->skel->maps.traced));
@@ -101,7 +88,7 @@ int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
 		snprintf(why, whylen, "cannot open the mmap tracer: %s", strerror(-err));
 		goto fail;
 	}
-	SET_FILTER(t->skel->rodata, o);
+	MMTRACE_SET_FILTER(t->skel->rodata, o);
 	bpf_map__set_max_entries(t->skel->maps.events, o->ring_bytes);
 	err = mmap_bpf__load(t->skel);
 	if (err) {
@@ -137,6 +124,22 @@ int mmtrace_add(struct mmtrace *t, pid_t pid)
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+void mmtrace_set_other(struct mmtrace *t, mmtrace_raw_cb cb, void *arg)
+{
+	t->other = cb;
+	t->other_arg = arg;
+}
+
+int mmtrace_events_fd(const struct mmtrace *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+int mmtrace_traced_fd(const struct mmtrace *t)
+{
+	return bpf_map__fd(t->skel->maps.traced);
 }
 
 int mmtrace_fd(const struct mmtrace *t)

@@ -27,8 +27,34 @@ struct mmtrace_opts {
  * MM_PATH_SET is clear when no path came. Return <0 to stop. */
 typedef int (*mmtrace_cb)(const struct mm_event *ev, void *arg);
 
+/* Records whose first __u32 is >= MM_EV_FOREIGN come from other objects
+ * writing into this ring (bpf/fault.bpf.c); they go to this callback as
+ * raw bytes. Return <0 to stop. */
+typedef int (*mmtrace_raw_cb)(const void *data, size_t size, void *arg);
+
+/* Every object that includes bpf/mm_common.bpf.h takes the same filter
+ * (its rodata has the same fields); needs mmcalls.h and unistd.h. */
+#define MMTRACE_SET_FILTER(rodata, o) do { \
+	size_t _i, _n; \
+	const struct mm_call *_c = mm_calls(&_n); \
+	for (_i = 0; _i < _n; _i++) { \
+		(rodata)->watch_nr[_c[_i].nr] = 1; \
+		(rodata)->vmas_of_nr[_c[_i].nr] = _c[_i].vmas; \
+	} \
+	(rodata)->system_wide = (o)->system_wide; \
+	(rodata)->follow_forks = (o)->follow_forks; \
+	(rodata)->self_tgid = getpid(); \
+	(rodata)->wakeup_bytes = (o)->ring_bytes / 8; \
+	if ((o)->comm) \
+		strncpy((char *)(rodata)->comm_filter, (o)->comm, 15); \
+} while (0)
+
 int mmtrace_open(struct mmtrace **t, const struct mmtrace_opts *o,
 		 mmtrace_cb cb, void *arg, char *why, size_t whylen);
+void mmtrace_set_other(struct mmtrace *t, mmtrace_raw_cb cb, void *arg);
+/* Map fds for objects that share the ring buffer and the traced set. */
+int mmtrace_events_fd(const struct mmtrace *t);
+int mmtrace_traced_fd(const struct mmtrace *t);
 int mmtrace_add(struct mmtrace *t, pid_t pid);
 /* The fd to wait on for records (epoll); records may also arrive without a
  * wake-up (batched), so call mmtrace_consume on a short timeout too. */

@@ -122,3 +122,23 @@ int cli_finish(const struct cli *c, int code)
 	}
 	return code;
 }
+
+int cli_check_target(const struct cli *c, int pid, char **cmd, const char *comm)
+{
+	if (cmd && pid)
+		return cli_error(c, EXIT_USAGE, "give -p PID or -- CMD, not both");
+	if (comm && (cmd || pid))
+		return cli_error(c, EXIT_USAGE, "--comm filters system-wide tracing; "
+				 "it cannot be combined with -p or a command");
+	return EXIT_OK;
+}
+
+int parse_ring_size(const char *s, size_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v, true) || v < 4096 || v > (1ULL << 30) || (v & (v - 1)))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}

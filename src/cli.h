@@ -58,6 +58,11 @@ int cli_parse_pid(const struct cli *c, const char *s, int *pid);
  * error message ("no such process", "kernel thread"). */
 int cli_check_pid(const struct cli *c, int pid);
 
+/* Streaming commands: -p PID, -- CMD and --comm exclude each other. */
+int cli_check_target(const struct cli *c, int pid, char **cmd, const char *comm);
+/* --ring-size: a power of two from 4K to 1G (K/M/G suffixes). */
+int parse_ring_size(const char *s, size_t *out);
+
 /* Flush stdout and turn a write error (EPIPE, ENOSPC) into a failure. */
 int cli_finish(const struct cli *c, int code);
 
@@ -66,5 +71,6 @@ int cmd_pfn(struct cli *c, int argc, char **argv);
 int cmd_feature(struct cli *c, int argc, char **argv);
 int cmd_walk(struct cli *c, int argc, char **argv);
 int cmd_trace(struct cli *c, int argc, char **argv);
+int cmd_faults(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,27 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmscope trace: every mmap-family call and the VMAs it leaves, live. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "bpf_mmap.h"
 #include "cli.h"
-#include "launch.h"
 #include "mmcalls.h"
 #include "output/json.h"
 #include "output/text.h"
 #include "procfs/maps.h"
+#include "stream.h"
 #include "util.h"
+#include "vma_model.h"
 #include "vmflags.h"
 
 static const char trace_usage[] =
@@ -50,12 +43,6 @@ struct call_stat {
 	uint64_t count, errors, time_ns;
 };
 
-/* (dev, inode) -> path, learned from events and snapshots */
-struct path_ent {
-	uint64_t key;
-	char *path;
-};
-
 struct tracer {
 	struct cli *c;
 	FILE *out;
@@ -63,114 +50,10 @@ struct tracer {
 	uint64_t t0;		/* CLOCK_MONOTONIC at start (bpf_ktime_get_ns) */
 	uint64_t events;
 	struct call_stat stat[MM_NR_MAX];
-	struct path_ent *paths;
-	size_t npaths, cap;	/* open addressing, cap a power of two */
+	struct vm_model *vm;	/* for paths: (dev, inode) -> path */
 	struct mmtrace *mt;
 	bool exec_vmas;		/* the kernel sends exec's VMAs */
 };
-
-static uint64_t path_key(uint32_t dev, uint64_t ino)
-{
-	return (ino * 0x9e3779b97f4a7c15ULL) ^ dev;
-}
-
-static struct path_ent *path_slot(struct tracer *t, uint64_t key)
-{
-	size_t i = (key ^ (key >> 29)) & (t->cap - 1);
-
-	while (t->paths[i].path && t->paths[i].key != key)
-		i = (i + 1) & (t->cap - 1);
-	return &t->paths[i];
-}
-
-static void path_learn(struct tracer *t, uint32_t dev, uint64_t ino,
-		       const char *path, size_t len)
-{
-	uint64_t key = path_key(dev, ino);
-	struct path_ent *e;
-
-	if ((t->npaths + 1) * 2 > t->cap) {
-		struct path_ent *old = t->paths;
-		size_t oldcap = t->cap, i;
-
-		t->cap = oldcap ? oldcap * 2 : 256;
-		t->paths = calloc(t->cap, sizeof(*t->paths));
-		if (!t->paths) {
-			t->paths = old;
-			t->cap = oldcap;
-			return;
-		}
-		for (i = 0; i < oldcap; i++)
-			if (old[i].path)
-				*path_slot(t, old[i].key) = old[i];
-		free(old);
-	}
-	e = path_slot(t, key);
-	if (e->path) {
-		if (strlen(e->path) == len && !memcmp(e->path, path, len))
-			return;
-		free(e->path);
-		t->npaths--;
-	}
-	e->key = key;
-	e->path = strndup(path, len);
-	if (e->path)
-		t->npaths++;
-}
-
-static const char *path_lookup(struct tracer *t, uint32_t dev, uint64_t ino)
-{
-	if (!t->cap)
-		return NULL;
-	return path_slot(t, path_key(dev, ino))->path;
-}
-
-/* Seed the path table from /proc/PID/maps (attach to a running process,
- * or a kernel without exec VMA records). */
-static void paths_from_maps(struct tracer *t, pid_t pid)
-{
-	struct maps_list ml = { 0 };
-	size_t i;
-
-	if (maps_read(pid, &ml))
-		return;
-	for (i = 0; i < ml.n; i++) {
-		const struct maps_entry *m = &ml.v[i];
-
-		if (m->inode && m->path)
-			path_learn(t, (m->dev_major << 20) | m->dev_minor, m->inode,
-				   m->path, m->path_len);
-	}
-	maps_free(&ml);
-}
-
-static const char *vma_path(struct tracer *t, const struct mm_vma *v)
-{
-	if (v->has_file)
-		return path_lookup(t, v->dev, v->ino);
-	if (v->flags & VMF_GROWSDOWN)
-		return "[stack]";
-	return NULL;
-}
-
-static void vma_perms(const struct mm_vma *v, char p[5])
-{
-	p[0] = v->flags & VMF_READ ? 'r' : '-';
-	p[1] = v->flags & VMF_WRITE ? 'w' : '-';
-	p[2] = v->flags & VMF_EXEC ? 'x' : '-';
-	p[3] = v->flags & VMF_MAYSHARE ? 's' : 'p';	/* as maps prints it */
-	p[4] = '\0';
-}
-
-/* mmtrace_consume clears MM_PATH_SET when the record held no path */
-static bool event_path(const struct mm_event *ev, const char **p, size_t *len)
-{
-	if (!(ev->path_flags & MM_PATH_SET) || ev->path_off >= MM_PATH_MAX)
-		return false;
-	*p = ev->path + ev->path_off;
-	*len = MM_PATH_MAX - ev->path_off;
-	return true;
-}
 
 /* ---- human output ------------------------------------------------------ */
 
@@ -227,10 +110,10 @@ static void plain_arg(FILE *f, enum arg_kind k, uint64_t v)
 
 static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark)
 {
-	const char *path = vma_path(t, v);
+	const char *path = vm_model_vma_path(t->vm, v);
 	char perms[5], *esc = NULL;
 
-	vma_perms(v, perms);
+	mm_vma_perms(v, perms);
 	if (path)
 		esc = text_escape(path, strlen(path));
 	fprintf(t->out, "    %s 0x%" PRIx64 "-0x%" PRIx64 " %s %s\n", mark, (uint64_t)v->start,
@@ -298,10 +181,10 @@ static void json_lower(const char *name, void *arg)
 
 static void json_vma(struct tracer *t, const struct mm_vma *v)
 {
-	const char *path = vma_path(t, v);
+	const char *path = vm_model_vma_path(t->vm, v);
 	char perms[5];
 
-	vma_perms(v, perms);
+	mm_vma_perms(v, perms);
 	json_obj_begin(&t->j);
 	json_khex(&t->j, "start", v->start);
 	json_khex(&t->j, "end", v->end);
@@ -399,7 +282,7 @@ static int on_event(const struct mm_event *ev, void *arg)
 	struct tracer *t = arg;
 	const char *path = NULL;
 	size_t plen = 0;
-	bool has_path = event_path(ev, &path, &plen);
+	bool has_path = mm_event_path(ev, &path, &plen);
 
 	t->events++;
 	switch (ev->type) {
@@ -415,7 +298,7 @@ static int on_event(const struct mm_event *ev, void *arg)
 		if (ev->ret < 0 && ev->ret >= -4095)
 			st->errors++;
 		if (has_path && ev->nvma && ev->vma[0].has_file)
-			path_learn(t, ev->vma[0].dev, ev->vma[0].ino, path, plen);
+			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
 		if (t->c->json)
 			json_call(t, ev, call, has_path ? path : NULL, plen);
 		else
@@ -424,7 +307,7 @@ static int on_event(const struct mm_event *ev, void *arg)
 	}
 	case MM_EV_EXEC_VMA:
 		if (has_path && ev->nvma)
-			path_learn(t, ev->vma[0].dev, ev->vma[0].ino, path, plen);
+			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
 		if (!ev->nvma)
 			break;
 		if (t->c->json) {
@@ -439,7 +322,7 @@ static int on_event(const struct mm_event *ev, void *arg)
 		break;
 	case MM_EV_EXEC:
 		if (!t->exec_vmas)
-			paths_from_maps(t, ev->pid);
+			vm_model_seed(t->vm, ev->pid);
 		if (t->c->json) {
 			json_head(t, "exec", ev);
 			json_obj_end(&t->j);
@@ -536,15 +419,6 @@ static void summary(struct tracer *t, double secs, uint64_t lost, int exit_code,
 		secs, t->events, lost);
 }
 
-static int parse_size(const char *s, size_t *out)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v, true) || v < 4096 || v > (1ULL << 30) || (v & (v - 1)))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 int cmd_trace(struct cli *c, int argc, char **argv)
 {
@@ -559,16 +433,11 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	};
 	struct mmtrace_opts mo = { .ring_bytes = 4 << 20 };
 	struct tracer *t = NULL;
-	struct launch child = { .pid = -1, .go_fd = -1, .err_fd = -1 };
-	struct epoll_event evs[4], ee = { .events = EPOLLIN };
+	struct stream s;
 	const char *outpath = NULL, *comm = NULL;
 	char why[256], **cmd = NULL;
-	int opt, r, pid = 0, ret = EXIT_OK, ep = -1, sfd = -1, pidfd = -1;
-	int exit_code = 0;
-	bool have_exit = false, done = false;
+	int opt, r, pid = 0, ret;
 	uint64_t lost = 0, lost_seen = 0;
-	sigset_t mask, oldmask;
-	double t_start;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+p:fo:" CLI_COMMON_SHORTOPTS, longopts,
@@ -589,7 +458,7 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 			outpath = optarg;
 			continue;
 		case 'R':
-			if (parse_size(optarg, &mo.ring_bytes))
+			if (parse_ring_size(optarg, &mo.ring_bytes))
 				return cli_error(c, EXIT_USAGE, "bad --ring-size '%s': a power "
 						 "of two from 4K to 1G", optarg);
 			continue;
@@ -600,58 +469,28 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv + optind;
-	if (cmd && pid)
-		return cli_error(c, EXIT_USAGE, "give -p PID or -- CMD, not both");
-	if (comm && (cmd || pid))
-		return cli_error(c, EXIT_USAGE, "--comm filters system-wide tracing; "
-				 "it cannot be combined with -p or a command");
+	r = cli_check_target(c, pid, cmd, comm);
+	if (r)
+		return r;
 	if (c->mode == MECH_FENTRY || c->mode == MECH_KPROBE)
 		return cli_error(c, EXIT_PRIVILEGE, "trace: --mode=%s is not available: "
 				 "trace attaches to the syscall tracepoints only (use "
 				 "--mode=tracepoint or auto)", mech_name(c->mode));
-	if (pid) {
-		r = cli_check_pid(c, pid);
-		if (r)
-			return r;
-	}
 	mo.system_wide = !pid && !cmd;
 	mo.comm = comm;
 
-	/* signals arrive through a signalfd; SIGCHLD tells a command ended */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	ret = stream_begin(&s, c, pid, cmd, outpath);
+	if (ret)
+		goto out;
 	t = calloc(1, sizeof(*t));
-	if (!t) {
+	if (!t || !(t->vm = vm_model_new())) {
 		ret = cli_error(c, EXIT_RUNTIME, "out of memory");
 		goto out;
 	}
 	t->c = c;
-	t->out = stdout;
-	if (outpath) {
-		t->out = fopen(outpath, "we");
-		if (!t->out) {
-			ret = cli_error(c, EXIT_RUNTIME, "cannot write %s: %s", outpath,
-					strerror(errno));
-			t->out = NULL;
-			goto out;
-		}
-		setvbuf(t->out, NULL, _IOFBF, 1 << 16);
-	}
+	t->out = s.out;
 	json_init(&t->j, t->out);
-	if (cmd) {
-		r = launch_prepare(&child, cmd);
-		if (r) {
-			ret = cli_error(c, EXIT_RUNTIME, "cannot start %s: %s", cmd[0],
-					strerror(-r));
-			goto out;
-		}
-		pid = child.pid;
-	}
-	t_start = now_sec();
-	t->t0 = (uint64_t)(t_start * 1e9);
+	t->t0 = (uint64_t)(s.t_start * 1e9);
 	r = mmtrace_open(&t->mt, &mo, on_event, t, why, sizeof(why));
 	if (r) {
 		ret = cli_error(c, r == -EPERM || r == -EACCES ? EXIT_PRIVILEGE :
@@ -660,93 +499,20 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	t->exec_vmas = mmtrace_has_exec_vmas(t->mt);
-	if (pid) {
-		r = mmtrace_add(t->mt, pid);
+	if (s.pid) {
+		r = mmtrace_add(t->mt, s.pid);
 		if (r) {
-			ret = cli_error(c, EXIT_RUNTIME, "cannot trace %d: %s", pid,
+			ret = cli_error(c, EXIT_RUNTIME, "cannot trace %d: %s", s.pid,
 					strerror(-r));
 			goto out;
 		}
-		paths_from_maps(t, pid);
+		vm_model_seed(t->vm, s.pid);
 	}
-	{
-		const char *who = cmd ? strrchr(cmd[0], '/') : NULL;
-
-		who = who ? who + 1 : cmd ? cmd[0] : NULL;
-		if (who)
-			cli_note(c, "tracing %.32s%s, tracepoint mode, ready in %.0f ms",
-				 who, mo.follow_forks ? " (+children)" : "",
-				 (now_sec() - t_start) * 1e3);
-		else if (pid)
-			cli_note(c, "tracing process %d%s, tracepoint mode, ready in %.0f ms",
-				 pid, mo.follow_forks ? " (+children)" : "",
-				 (now_sec() - t_start) * 1e3);
-		else
-			cli_note(c, "tracing all processes, tracepoint mode, ready in %.0f ms",
-				 (now_sec() - t_start) * 1e3);
-	}
-
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (ep < 0 || sfd < 0) {
-		ret = cli_error(c, EXIT_RUNTIME, "epoll/signalfd: %s", strerror(errno));
+	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", "tracepoint", mo.follow_forks);
+	if (ret)
 		goto out;
-	}
-	ee.data.fd = mmtrace_fd(t->mt);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ee.data.fd, &ee);
-	ee.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ee);
-	if (pid && !cmd) {
-		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pidfd >= 0) {
-			ee.data.fd = pidfd;
-			epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ee);
-		}
-	}
-	if (cmd) {
-		int e = launch_go(&child);
-
-		if (e) {
-			int st;
-
-			waitpid(child.pid, &st, 0);
-			child.pid = -1;
-			cli_error(c, EXIT_RUNTIME, "cannot execute %s: %s", cmd[0],
-				  strerror(e));
-			ret = launch_status(st);	/* 127 or 126, as a shell */
-			goto out;
-		}
-	}
-	while (!done) {
-		int n = epoll_wait(ep, evs, 4, 100), i;
-
-		if (n < 0 && errno != EINTR) {
-			ret = cli_error(c, EXIT_RUNTIME, "epoll: %s", strerror(errno));
-			break;
-		}
+	while (!(r = stream_wait(&s, 100))) {
 		mmtrace_consume(t->mt);
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo != SIGCHLD) {
-					done = true;
-				} else if (cmd) {
-					int st;
-
-					if (waitpid(child.pid, &st, WNOHANG) == child.pid) {
-						exit_code = launch_status(st);
-						have_exit = true;
-						child.pid = -1;
-						done = true;
-					}
-				}
-			} else if (evs[i].data.fd == pidfd) {
-				done = true;	/* the traced process exited */
-			}
-		}
 		lost = mmtrace_lost(t->mt);
 		if (lost > lost_seen) {
 			cli_note(c, "%" PRIu64 " events lost: the ring buffer was full "
@@ -754,37 +520,21 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 			lost_seen = lost;
 		}
 	}
+	if (r < 0)
+		ret = -r;
 	mmtrace_consume(t->mt);	/* what arrived before the end */
 	lost = mmtrace_lost(t->mt);
 	if (lost > lost_seen)
 		cli_note(c, "%" PRIu64 " events lost: the ring buffer was full "
 			 "(try --ring-size)", lost - lost_seen);
-	summary(t, now_sec() - t_start, lost, exit_code, have_exit);
-	if (fflush(t->out) || ferror(t->out))
-		ret = cli_error(c, EXIT_RUNTIME, "writing events: %s", strerror(errno));
-	else if (have_exit)
-		ret = exit_code;
+	summary(t, now_sec() - s.t_start, lost, s.exit_code, s.have_exit);
+	if (!ret && s.have_exit)
+		ret = s.exit_code;
 out:
-	if (child.pid > 0) {
-		launch_abort(&child);
-	}
-	if (ep >= 0)
-		close(ep);
-	if (sfd >= 0)
-		close(sfd);
-	if (pidfd >= 0)
-		close(pidfd);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if (t) {
-		size_t i;
-
 		mmtrace_close(t->mt);
-		for (i = 0; i < t->cap; i++)
-			free(t->paths[i].path);
-		free(t->paths);
-		if (t->out && t->out != stdout)
-			fclose(t->out);
+		vm_model_free(t->vm);
 		free(t);
 	}
-	return ret;
+	return stream_end(&s, ret);
 }

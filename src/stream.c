@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "stream.h"
+#include "util.h"
+
+int stream_begin(struct stream *s, struct cli *c, pid_t pid, char **cmd,
+		 const char *outpath)
+{
+	sigset_t mask;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->out = stdout;
+	s->pid = pid;
+	s->cmd = cmd;
+	s->child = (struct launch){ .pid = -1, .go_fd = -1, .err_fd = -1 };
+	s->ep = s->sfd = s->pidfd = -1;
+	/* signals arrive through a signalfd; SIGCHLD tells a command ended */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &s->oldmask);
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s->ep < 0 || s->sfd < 0)
+		return cli_error(c, EXIT_RUNTIME, "epoll/signalfd: %s", strerror(errno));
+	if (pid) {
+		r = cli_check_pid(c, pid);
+		if (r)
+			return r;
+	}
+	if (outpath) {
+		s->out = fopen(outpath, "we");
+		if (!s->out) {
+			s->out = stdout;
+			return cli_error(c, EXIT_RUNTIME, "cannot write %s: %s", outpath,
+					 strerror(errno));
+		}
+		setvbuf(s->out, NULL, _IOFBF, 1 << 16);
+	}
+	if (cmd) {
+		r = launch_prepare(&s->child, cmd);
+		if (r)
+			return cli_error(c, EXIT_RUNTIME, "cannot start %s: %s", cmd[0],
+					 strerror(-r));
+		s->pid = s->child.pid;
+	}
+	s->t_start = now_sec();
+	return EXIT_OK;
+}
+
+static void watch(struct stream *s, int fd)
+{
+	struct epoll_event ee = { .events = EPOLLIN, .data.fd = fd };
+
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ee);
+}
+
+int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
+	      bool children)
+{
+	const char *who = s->cmd ? strrchr(s->cmd[0], '/') : NULL;
+	double ms = (now_sec() - s->t_start) * 1e3;
+	int e, st;
+
+	who = who ? who + 1 : s->cmd ? s->cmd[0] : NULL;
+	if (who)
+		cli_note(s->c, "%s %.32s%s, %s mode, ready in %.0f ms", what, who,
+			 children ? " (+children)" : "", mode, ms);
+	else if (s->pid)
+		cli_note(s->c, "%s process %d%s, %s mode, ready in %.0f ms", what,
+			 (int)s->pid, children ? " (+children)" : "", mode, ms);
+	else
+		cli_note(s->c, "%s all processes, %s mode, ready in %.0f ms", what,
+			 mode, ms);
+	watch(s, ring_fd);
+	watch(s, s->sfd);
+	if (s->pid && !s->cmd) {
+		s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+		if (s->pidfd >= 0)
+			watch(s, s->pidfd);
+	}
+	if (!s->cmd)
+		return EXIT_OK;
+	e = launch_go(&s->child);
+	if (!e)
+		return EXIT_OK;
+	waitpid(s->child.pid, &st, 0);
+	s->child.pid = -1;
+	cli_error(s->c, EXIT_RUNTIME, "cannot execute %s: %s", s->cmd[0], strerror(e));
+	return launch_status(st);	/* 127 or 126, as a shell */
+}
+
+int stream_wait(struct stream *s, int timeout_ms)
+{
+	struct epoll_event evs[4];
+	int n = epoll_wait(s->ep, evs, 4, timeout_ms), i, done = 0;
+
+	if (n < 0 && errno != EINTR)
+		return -cli_error(s->c, EXIT_RUNTIME, "epoll: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.fd == s->sfd) {
+			struct signalfd_siginfo si;
+			int st;
+
+			if (read(s->sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGCHLD) {
+				done = 1;
+			} else if (s->cmd && s->child.pid > 0 &&
+				   waitpid(s->child.pid, &st, WNOHANG) == s->child.pid) {
+				s->exit_code = launch_status(st);
+				s->have_exit = true;
+				s->child.pid = -1;
+				done = 1;
+			}
+		} else if (evs[i].data.fd == s->pidfd) {
+			done = 1;	/* the traced process exited */
+		}
+	}
+	return done;
+}
+
+int stream_end(struct stream *s, int ret)
+{
+	if (s->out && (fflush(s->out) || ferror(s->out)) && ret == EXIT_OK)
+		ret = cli_error(s->c, EXIT_RUNTIME, "writing events: %s", strerror(errno));
+	if (s->out && s->out != stdout)
+		fclose(s->out);
+	if (s->child.pid > 0)
+		launch_abort(&s->child);
+	if (s->ep >= 0)
+		close(s->ep);
+	if (s->sfd >= 0)
+		close(s->sfd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+	return ret;
+}
