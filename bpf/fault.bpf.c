@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page faults for `vmscope faults`, tracepoint mode.
+ *
+ * A fault is seen three times. exceptions:page_fault_{user,kernel} (tp_btf)
+ * give the address, the ip and the error code when the exception starts; it
+ * is kept per thread in task storage. The outcome comes later, on the same
+ * thread: the software perf events PAGE_FAULTS_MIN/MAJ fire at the end of
+ * handle_mm_fault for faults that succeeded (mm_account_fault), and
+ * signal:signal_generate sends SIGBUS/SIGSEGV for those that failed. At the
+ * outcome the page table is read (a few probe reads, no helper that takes
+ * locks) so the event carries the frame the fault installed.
+ *
+ * A fault with no outcome (a kernel-mode access fixed up with -EFAULT, or a
+ * thread killed while it waited) is sent when its thread faults again or
+ * exits. Records share the mmap tracer's ring buffer and `traced` map (user
+ * space passes their fds), so VMA changes and faults arrive in one order.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "vmscope_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#include "mm_common.bpf.h"
+
+const volatile __u64 direct_base = 0;	/* 0: no page-table reads */
+const volatile __u32 top_level = PTW_P4D;
+const volatile __u32 summary_only = 0;	/* aggregate, send nothing */
+const volatile __u32 access_mask = 7;	/* 1 << enum flt_access */
+const volatile __u32 result_mask = 0x7f;	/* 1 << enum flt_result */
+const volatile __u64 addr_lo = 0;	/* --vma ADDR: only [lo, hi) */
+const volatile __u64 addr_hi = 0;
+
+__u64 agg_dropped = 0;	/* summary: a counting map was full */
+
+#define ENTRY_ADDR_MASK 0x000ffffffffff000ULL
+#define PAGE_PRESENT	0x001ULL
+#define PAGE_PSE	0x080ULL
+#define SIGBUS		7
+#define SIGSEGV		11
+#define PF_WRITE	(1 << 1)
+#define PF_INSTR	(1 << 4)
+
+struct pending {
+	__u64 ts;		/* 0: nothing pending */
+	__u64 addr;
+	__u64 ip;
+	__u32 error_code;
+	__u32 kernel;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pend SEC(".maps");
+
+/* --summary */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct flt_bounds);
+} bounds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct flt_agg_key);
+	__type(value, __u64);
+} agg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct flt_ip_key);
+	__type(value, __u64);
+} agg_ip SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FLT_NR_RESULTS * FLT_LAT_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_hist SEC(".maps");
+
+static __always_inline __u32 access_of(__u32 error_code)
+{
+	if (error_code & PF_INSTR)
+		return FLT_EXEC;
+	return error_code & PF_WRITE ? FLT_WRITE : FLT_READ;
+}
+
+/* The 4K frame mapping addr in the current mm, read level by level. */
+static __always_inline int frame_of(__u64 addr, __u64 *pfn, __u8 *level)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 table = (__u64)BPF_CORE_READ(task, mm, pgd), entry, size;
+	int l;
+
+	if (!direct_base || !table)
+		return -1;
+	for (l = 4; l >= 0; l--) {
+		__u32 shift = 12 + 9 * l;
+
+		if (l > top_level)
+			continue;
+		if (bpf_probe_read_kernel(&entry, sizeof(entry),
+					  (void *)(table + ((addr >> shift) & 511) * 8)))
+			return -1;
+		if (!(entry & PAGE_PRESENT))
+			return -1;	/* zapped again already */
+		size = 1ULL << shift;
+		if (l == 0 || (entry & PAGE_PSE)) {
+			*pfn = ((entry & ENTRY_ADDR_MASK & ~(size - 1)) +
+				(addr & (size - 1))) >> 12;
+			*level = l;
+			return 0;
+		}
+		table = direct_base + (entry & ENTRY_ADDR_MASK);
+	}
+	return -1;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 b = 0;
+
+	if (v >> 32) { v >>= 32; b += 32; }
+	if (v >> 16) { v >>= 16; b += 16; }
+	if (v >> 8) { v >>= 8; b += 8; }
+	if (v >> 4) { v >>= 4; b += 4; }
+	if (v >> 2) { v >>= 2; b += 2; }
+	if (v >> 1) { b += 1; }
+	return b < FLT_LAT_BUCKETS ? b : FLT_LAT_BUCKETS - 1;
+}
+
+static __always_inline void count(void *map, void *key)
+{
+	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		*v += 1;	/* per-CPU: no atomics needed */
+	else if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) &&
+		 !(v = bpf_map_lookup_elem(map, key)))
+		__sync_fetch_and_add(&agg_dropped, 1);
+	else if (v)
+		*v += 1;
+}
+
+struct bsearch {
+	struct flt_bounds *b;
+	__u64 addr;
+	__u32 lo, hi;
+};
+
+static long bsearch_step(__u32 i, struct bsearch *s)
+{
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = (s->lo + s->hi) / 2;
+	if (s->b->end[mid & (FLT_BOUNDS - 1)] <= s->addr)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The VMA start of addr in the table user space keeps, or 0. One
+ * bpf_loop step per halving, so the verifier checks the step once. */
+static __always_inline __u64 vma_start_of(__u32 tgid, __u64 addr)
+{
+	struct bsearch s = { .addr = addr };
+	__u32 lo;
+
+	s.b = bpf_map_lookup_elem(&bounds, &tgid);
+	if (!s.b)
+		return 0;
+	s.hi = s.b->n < FLT_BOUNDS ? s.b->n : FLT_BOUNDS;
+	bpf_loop(12, bsearch_step, &s, 0);	/* log2(FLT_BOUNDS) + 2 */
+	lo = s.lo;
+	if (lo < FLT_BOUNDS && lo < s.b->n && s.b->start[lo & (FLT_BOUNDS - 1)] <= addr)
+		return s.b->start[lo & (FLT_BOUNDS - 1)];
+	return 0;
+}
+
+static __always_inline void aggregate(__u32 tgid, struct pending *p, __u32 result,
+				      __u64 lat, bool has_lat)
+{
+	struct flt_agg_key k = {
+		.pid = tgid,
+		.access = access_of(p->error_code),
+		.result = result,
+		.kernel = p->kernel,
+	};
+	struct flt_ip_key ik = { .pid = tgid, .kernel = p->kernel, .ip = p->ip };
+
+	k.where = vma_start_of(tgid, p->addr);
+	if (!k.where) {
+		k.by_page = 1;
+		k.where = p->addr & ~0xfffULL;
+	}
+	count(&agg, &k);
+	count(&agg_ip, &ik);
+	if (has_lat) {
+		__u32 slot = result * FLT_LAT_BUCKETS + log2_bucket(lat);
+		__u64 *v = bpf_map_lookup_elem(&lat_hist, &slot);
+
+		if (v)
+			*v += 1;
+	}
+}
+
+/* Report the pending fault of the current thread (or of task) and clear it. */
+static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
+				   __u32 result, __s32 si_code, bool measured)
+{
+	struct flt_event ev = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!(result_mask & (1U << result)))
+		goto out;
+	if (summary_only) {
+		aggregate(tgid, p, result, now - p->ts, measured);
+		goto out;
+	}
+	ev.type = FLT_EV_TYPE;
+	ev.pid = tgid;
+	ev.tid = tid;
+	ev.error_code = p->error_code;
+	ev.ts_ns = p->ts;
+	ev.addr = p->addr;
+	ev.ip = p->ip;
+	ev.result = result;
+	ev.si_code = si_code;
+	ev.flags = p->kernel ? FLT_KERNEL : 0;
+	if (measured) {
+		ev.latency_ns = now - p->ts;
+		ev.flags |= FLT_HAS_LAT;
+	}
+	if ((result == FLT_MINOR || result == FLT_MAJOR) &&
+	    !frame_of(p->addr, &ev.pfn, &ev.level))
+		ev.flags |= FLT_HAS_PFN;
+	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev),
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+			       wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&lost, 1);
+out:
+	p->ts = 0;
+}
+
+static __always_inline int on_fault(__u64 addr, __u64 ip, __u64 error_code,
+				    __u32 kernel)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct pending *p;
+
+	if (addr >> 63)		/* kernel half: not a process's memory */
+		return 0;
+	if (!is_traced(tgid))
+		return 0;
+	if (addr_hi && (addr < addr_lo || addr >= addr_hi))
+		return 0;
+	if (!(access_mask & (1U << access_of(error_code))))
+		return 0;
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		__sync_fetch_and_add(&lost, 1);
+		return 0;
+	}
+	if (p->ts)	/* the previous fault ended without an outcome */
+		finish(p, tgid, (__u32)id, p->kernel ? FLT_ERROR : FLT_UNKNOWN,
+		       0, false);
+	p->addr = addr;
+	p->ip = ip;
+	p->error_code = error_code;
+	p->kernel = kernel;
+	p->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(pf_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault(address, regs->ip, error_code, 0);
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(pf_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault(address, regs->ip, error_code, 1);
+}
+
+static __always_inline int on_done(__u64 addr, __u32 result)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending *p;
+
+	if (!is_traced(id >> 32))
+		return 0;
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->ts)
+		return 0;	/* its start was filtered out, or before attach */
+	if ((p->addr ^ addr) >> 12) {
+		/* not the pending fault's address: that one had no outcome */
+		finish(p, id >> 32, (__u32)id, p->kernel ? FLT_ERROR : FLT_UNKNOWN,
+		       0, false);
+		return 0;
+	}
+	finish(p, id >> 32, (__u32)id, result, 0, true);
+	return 0;
+}
+
+SEC("perf_event")
+int pf_minor(struct bpf_perf_event_data *ctx)
+{
+	return on_done(ctx->addr, FLT_MINOR);
+}
+
+SEC("perf_event")
+int pf_major(struct bpf_perf_event_data *ctx)
+{
+	return on_done(ctx->addr, FLT_MAJOR);
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(pf_signal, int sig, struct kernel_siginfo *info,
+	     struct task_struct *task, int group, int result)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct pending *p;
+	__u64 id, si_addr;
+
+	if ((sig != SIGBUS && sig != SIGSEGV) || task != cur)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	p = bpf_task_storage_get(&pend, cur, 0, 0);
+	if (!p || !p->ts)
+		return 0;
+	si_addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+	if ((si_addr ^ p->addr) >> 12)
+		return 0;	/* a signal about something else */
+	finish(p, id >> 32, (__u32)id, sig == SIGBUS ? FLT_SIGBUS : FLT_SIGSEGV,
+	       BPF_CORE_READ(info, si_code), true);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(pf_exit, struct task_struct *task)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct pending *p = bpf_task_storage_get(&pend, cur, 0, 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (p && p->ts)
+		finish(p, id >> 32, (__u32)id, p->kernel ? FLT_ERROR : FLT_UNKNOWN,
+		       0, false);
+	return 0;
+}

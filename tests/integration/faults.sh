@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# vmscope faults: one event per fault the kernel counts, the right access,
+# result and VMA, the frame pagemap confirms; --summary; bad input; lost
+# events counted exactly.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+F=$WL/faulter
+
+# 1. every fault: events equal the process's own counter (getrusage) within 1%
+"$VMSCOPE" --json faults -o "$TMP/count.json" -- "$F" count 64 >"$TMP/count.out" 2>"$TMP/count.err"
+st=$?
+check "faults -- CMD exits with the command's status (0)" test "$st" -eq 0
+read -r _ minflt majflt <"$TMP/count.out"
+ours=$(jq -s '[.[] | select(.type == "fault")] | length' "$TMP/count.json")
+if [ -n "$minflt" ] && [ "$ours" -gt 0 ] &&
+	awk -v a="$ours" -v b="$((minflt + majflt))" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d * 100 <= b) }'; then
+	pass "fault events ($ours) equal getrusage minflt+majflt ($((minflt + majflt))) within 1%"
+else
+	fail "fault events ($ours) vs getrusage ($minflt + $majflt)"
+fi
+check "every line is JSON, the last a summary with lost 0 and the same total" \
+	jq -se --argjson n "$ours" 'all(.[]; type == "object") and .[-1].type == "summary" and
+	  .[-1].lost == 0 and .[-1].faults == $n' "$TMP/count.json"
+check "the mode is printed at start and in the summary" \
+	sh -c "grep -q 'tracepoint mode' '$TMP/count.err' && jq -se '.[-1].mode == \"tracepoint\"' '$TMP/count.json' >/dev/null"
+check "the touch loop's 16384 write faults: minor, user mode, one anonymous VMA, with latency" \
+	jq -se '[.[] | select(.type == "fault" and .ip_sym != null and (.ip_sym | startswith("touch")))] |
+	  length == 16384 and all(.[]; .access == "write" and .result == "minor" and .user and
+	  .vma.path == null and .latency_ns > 0) and ([.[].vma.start] | unique | length) == 1' "$TMP/count.json"
+check "ips are symbolized from the binary's ELF symbols (touch in faulter)" \
+	jq -se --arg b "$(readlink -f "$F")" 'any(.[]; .ip_sym == "touch+0x" + (.ip_sym | ltrimstr("touch+0x")) and .ip_file == $b)' "$TMP/count.json"
+check "exec's kernel-mode faults are there, symbolized from kallsyms" \
+	jq -se 'any(.[]; .type == "fault" and .user == false and .ip_file == "[kernel]" and .ip_sym != null)' "$TMP/count.json"
+
+# 2. write faults on a fresh region, watched with -p: frames pagemap confirms
+"$F" hold 4 >"$TMP/hold.out" &
+hpid=$!
+PIDS+=("$hpid")
+for _ in $(seq 100); do grep -q '^region' "$TMP/hold.out" && break; sleep 0.05; done
+read -r _ rs re < <(grep '^region' "$TMP/hold.out")
+"$VMSCOPE" --json faults -p "$hpid" -o "$TMP/hold.json" 2>"$TMP/hold.err" &
+vpid=$!
+for _ in $(seq 100); do grep -q 'ready in' "$TMP/hold.err" && break; sleep 0.05; done
+kill -USR1 "$hpid"
+for _ in $(seq 100); do grep -q '^touched' "$TMP/hold.out" && break; sleep 0.05; done
+"$WL/pagemap_dump" "$hpid" "${rs#0x}" "${re#0x}" | awk '{ print $1, $4 }' >"$TMP/pagemap"
+# the page flags are read in batches: let vmscope write them before the
+# target exits and frees the pages
+for _ in $(seq 100); do
+	[ "$(grep -c '"type":"fault"' "$TMP/hold.json")" -ge 1024 ] && break
+	sleep 0.05
+done
+kill -TERM "$hpid"
+wait "$vpid"
+st=$?
+check "-p: the target's exit ends the watch, exit 0" test "$st" -eq 0
+jq -r --arg s "$rs" 'select(.type == "fault" and .vma.start == $s) | "\(.addr) \(.pfn)"' \
+	"$TMP/hold.json" | sort >"$TMP/ours.pfn"
+sort "$TMP/pagemap" >"$TMP/theirs.pfn"
+if [ "$(wc -l <"$TMP/ours.pfn")" -eq 1024 ] && diff -q "$TMP/ours.pfn" "$TMP/theirs.pfn" >/dev/null; then
+	pass "1024 write faults in the region; every PFN equals pagemap's"
+else
+	fail "region faults: $(wc -l <"$TMP/ours.pfn") events, PFNs vs pagemap:"
+	diff "$TMP/ours.pfn" "$TMP/theirs.pfn" | head -5 | sed 's/^/#   /'
+fi
+check "the region's VMA is reported as the mapping: start and end" \
+	jq -se --arg s "$rs" --arg e "$re" 'any(.[]; .type == "fault" and .vma.start == $s and .vma.end == $e)' "$TMP/hold.json"
+check "fresh anonymous frames carry their page flags (anon, mapcount 1)" \
+	jq -se --arg s "$rs" '[.[] | select(.type == "fault" and .vma.start == $s)] |
+	  all(.[]; (.page_flags | index("anon")) and .mapcount == 1 and .page_size == "4K")' "$TMP/hold.json"
+
+# 3. outcomes: cold file read = major, past EOF = sigbus, read-only write = sigsegv
+"$VMSCOPE" --json faults -o "$TMP/out.json" -- "$F" outcomes "$OUT" >"$TMP/outcomes" 2>/dev/null
+st=$?
+check "outcomes workload ran (each signal arrived)" test "$st" -eq 0
+maj=$(awk '/^major/ { print $2 }' "$TMP/outcomes")
+bus=$(awk '/^sigbus/ { print $2 }' "$TMP/outcomes")
+segv=$(awk '/^sigsegv/ { print $2 }' "$TMP/outcomes")
+if [ "$(stat -f -c %T "$OUT")" = tmpfs ]; then
+	skip "major fault: $OUT is on tmpfs, whose pages cannot be dropped"
+else
+	check "a cold file read after POSIX_FADV_DONTNEED is major, on the file's VMA, with a frame" \
+		jq -se --arg a "$maj" --arg f "$(readlink -f "$OUT")/faulter.cold" 'any(.[]; .type == "fault" and .addr == $a and
+		  .result == "major" and .access == "read" and .vma.path == $f and .pfn != null)' "$TMP/out.json"
+fi
+check "a touch past EOF of a file mapping is sigbus (BUS_ADRERR), no frame" \
+	jq -se --arg a "$bus" 'any(.[]; .type == "fault" and .addr == $a and .result == "sigbus" and
+	  .si_code == 2 and .pfn == null and .pfn_note != null)' "$TMP/out.json"
+check "a write to a read-only mapping is sigsegv (SEGV_ACCERR), access write" \
+	jq -se --arg a "$segv" 'any(.[]; .type == "fault" and .addr == $a and .result == "sigsegv" and
+	  .si_code == 2 and .access == "write")' "$TMP/out.json"
+check "the summary counts each outcome" \
+	jq -se '.[-1].results | .major >= 1 and .sigbus == 1 and .sigsegv == 1' "$TMP/out.json"
+
+# 4. filters
+"$VMSCOPE" --json faults --access exec -o "$TMP/exec.json" -- "$F" count 1 >/dev/null 2>&1
+check "--access exec: only instruction fetches, and some" \
+	jq -se '[.[] | select(.type == "fault")] | length > 0 and all(.[]; .access == "exec")' "$TMP/exec.json"
+"$VMSCOPE" --json faults --result sigbus,sigsegv -o "$TMP/fail.json" -- "$F" outcomes "$OUT" >/dev/null 2>&1
+check "--result sigbus,sigsegv: exactly the two failing faults" \
+	jq -se '[.[] | select(.type == "fault") | .result] | sort == ["sigbus","sigsegv"]' "$TMP/fail.json"
+"$VMSCOPE" --json faults --vma faulter -o "$TMP/vma.json" -- "$F" count 1 >/dev/null 2>&1
+check "--vma NAME: only faults in mappings of that file" \
+	jq -se --arg b "$(readlink -f "$F")" '[.[] | select(.type == "fault")] | length > 0 and all(.[]; .vma.path == $b)' "$TMP/vma.json"
+
+# 5. --summary: counted in the kernel, no events, the same totals
+"$VMSCOPE" --json faults --summary -o "$TMP/sum.json" -- "$F" count 64 >"$TMP/sum.out" 2>/dev/null
+read -r _ minflt majflt <"$TMP/sum.out"
+check "--summary: one summary line, no fault events" \
+	jq -se 'length == 1 and .[0].type == "summary"' "$TMP/sum.json"
+check "--summary: total within 1% of getrusage ($((minflt + majflt)))" \
+	jq -se --argjson n "$((minflt + majflt))" '(.[0].faults - $n) | fabs <= $n / 100' "$TMP/sum.json"
+check "--summary: the 64 MiB region is one VMA row with 16384 writes, top ip touch" \
+	jq -se '.[0] | any(.vmas[]; .write == 16384 and .faults == 16384 and .path == null) and
+	  (.top_ips[0].sym | startswith("touch")) and .top_ips[0].faults == 16384' "$TMP/sum.json"
+check "--summary: a latency histogram for minor faults" \
+	jq -se '.[0].latency_ns.minor | length > 0 and (map(.count) | add) > 16000' "$TMP/sum.json"
+"$VMSCOPE" faults --summary -o "$TMP/sum.txt" -- "$F" count 8 >/dev/null 2>&1
+check "--summary human output: totals, a VMA table, top ips" \
+	sh -c "grep -q '^[0-9]* faults: minor' '$TMP/sum.txt' && grep -q 'VMA\$' '$TMP/sum.txt' && grep -q ' touch' '$TMP/sum.txt'"
+"$VMSCOPE" --json faults --summary -i 1 -o "$TMP/iv.json" -- sh -c 'sleep 2.3' 2>/dev/null
+check "--interval 1: periodic lines, then the summary" \
+	jq -se '([.[] | select(.type == "interval")] | length) >= 2 and .[-1].type == "summary"' "$TMP/iv.json"
+
+# 6. human output
+"$VMSCOPE" faults -o "$TMP/plain.txt" -- "$F" count 1 >/dev/null 2>&1
+check "human output: a header and one line per fault, at most 80 columns" \
+	sh -c "head -1 '$TMP/plain.txt' | grep -q '^ *TIME *TID' && awk 'length > 80 { exit 1 }' '$TMP/plain.txt'"
+check "human output: write faults with result, latency, address and frame" \
+	grep -qE '^ *[0-9.]+ +[0-9]+ w +minor +[0-9.]+(ns|us|ms) 0x[0-9a-f]{12} 0x[0-9a-f]+ ' "$TMP/plain.txt"
+
+# 7. bad input and ends
+expect_status "-p of a missing process: 1" 1 "$VMSCOPE" faults -p 999999999
+check "-p of a missing process: says so" grep -q 'no such process' "$TMP/stderr"
+expect_status "-- CMD not found: 127" 127 "$VMSCOPE" faults -o /dev/null -- /nonexistent/cmd
+printf 'x' >"$TMP/noexec"; chmod 644 "$TMP/noexec"
+expect_status "-- CMD not executable: 126" 126 "$VMSCOPE" faults -o /dev/null -- "$TMP/noexec"
+expect_status "-- CMD: vmscope exits with the command's status" 5 "$VMSCOPE" faults -o /dev/null -- sh -c 'exit 5'
+expect_status "--interval without --summary: usage error" 2 "$VMSCOPE" faults -i 1 -- true
+expect_status "--access bogus: usage error" 2 "$VMSCOPE" faults --access bogus -- true
+expect_status "--vma ADDR without -p: usage error" 2 "$VMSCOPE" faults --vma 0x1000 -- true
+expect_status "--mode=kprobe: 3 with the reason" 3 "$VMSCOPE" --mode=kprobe faults -- true
+"$VMSCOPE" --json faults --comm vmscope-nothing -o "$TMP/int.json" 2>/dev/null &
+vpid=$!
+sleep 0.5
+kill -INT "$vpid"
+wait "$vpid"
+st=$?
+check "SIGINT: exit 0 and a summary line" \
+	sh -c "test $st -eq 0 && jq -se '.[-1].type == \"summary\" and .[-1].lost == 0' '$TMP/int.json' >/dev/null"
+
+# 8. a tiny ring buffer: lost events counted exactly. The target takes
+# its faults between two getrusage calls while nothing else runs in it.
+"$F" hold 16 >"$TMP/lost.out" &
+hpid=$!
+PIDS+=("$hpid")
+for _ in $(seq 100); do grep -q '^region' "$TMP/lost.out" && break; sleep 0.05; done
+"$VMSCOPE" --json faults -p "$hpid" --ring-size 4096 -o "$TMP/lost.json" 2>"$TMP/lost.err" &
+vpid=$!
+for _ in $(seq 100); do grep -q 'ready in' "$TMP/lost.err" && break; sleep 0.05; done
+# vmscope stopped while the target faults: the 4 KiB ring fills, the rest
+# must be counted as lost
+kill -STOP "$vpid"
+kill -USR1 "$hpid"
+for _ in $(seq 100); do grep -q '^touched' "$TMP/lost.out" && break; sleep 0.05; done
+kill -CONT "$vpid"
+kill -TERM "$hpid"
+wait "$vpid"
+n=$(awk '/^touched/ { print $2 }' "$TMP/lost.out")
+got=$(jq -s '[.[] | select(.type == "fault")] | length' "$TMP/lost.json")
+lost=$(jq -s '.[-1].lost_faults' "$TMP/lost.json")
+check "lost events: counted in the summary and reported on stderr" \
+	sh -c "test '$lost' -gt 0 && grep -q 'events lost' '$TMP/lost.err'"
+if [ -n "$n" ] && [ "$((got + lost))" -eq "$n" ]; then
+	pass "lost events: received ($got) + lost ($lost) == the faults getrusage saw ($n), exactly"
+else
+	fail "lost events: received ($got) + lost ($lost) != getrusage's $n"
+fi

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page-fault workload for tests and benchmarks. Prints what it did, one
+ * "key value..." line each, so a test can check vmscope against it.
+ *   faulter count MB          write MB of fresh anonymous memory (4K pages),
+ *                             then print "rusage MINFLT MAJFLT" (its own
+ *                             counters, taken last thing before exit)
+ *   faulter twice MB          the benchmark: touch MB twice (MADV_DONTNEED
+ *                             between), NOHUGEPAGE: MB/2 faults per pass
+ *   faulter hold MB           map MB, print "region START END", wait for
+ *                             SIGUSR1, write every page, print "touched N"
+ *                             (N: faults it took, by getrusage), then wait
+ *                             for SIGTERM
+ *   faulter outcomes DIR      a cold file read (major), a touch past EOF
+ *                             (sigbus), a write to a read-only mapping
+ *                             (sigsegv); prints "major/sigbus/sigsegv ADDR"
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static sigjmp_buf jb;
+
+static void on_fault_signal(int sig)
+{
+	siglongjmp(jb, sig);
+}
+
+static char *anon(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static __attribute__((noinline)) void touch(volatile char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 4096)
+		p[i] = 1;
+}
+
+/* Expect one signal from fn's access; prints "name ADDR" when it came. */
+static int expect_signal(const char *name, int sig, volatile char *addr, int write)
+{
+	int got = sigsetjmp(jb, 1);
+
+	if (!got) {
+		if (write)
+			*addr = 1;
+		else
+			(void)*addr;
+		fprintf(stderr, "%s: no signal\n", name);
+		return 1;
+	}
+	if (got != sig)
+		return 1;
+	printf("%s %p\n", name, (void *)addr);
+	return 0;
+}
+
+static int outcomes(const char *dir)
+{
+	char path[4096], *buf;
+	struct sigaction sa = { .sa_handler = on_fault_signal, .sa_flags = SA_NODEFER };
+	size_t len = 1 << 20;
+	volatile char *p;
+	int fd, err = 0;
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+
+	/* major: a file written, synced and dropped from the page cache */
+	snprintf(path, sizeof(path), "%s/faulter.cold", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	buf = calloc(1, len);
+	if (fd < 0 || !buf || write(fd, buf, len) != (ssize_t)len || fsync(fd)) {
+		perror(path);
+		return 1;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	(void)p[len / 2];
+	printf("major %p\n", (void *)(p + len / 2));
+	munmap((void *)p, len);
+
+	/* sigbus: two pages mapped over a one-page file */
+	if (ftruncate(fd, 4096))
+		return 1;
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	err |= expect_signal("sigbus", SIGBUS, p + 4096 + 8, 0);
+	munmap((void *)p, 8192);
+	close(fd);
+	unlink(path);
+
+	/* sigsegv: a write to a read-only mapping */
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	err |= expect_signal("sigsegv", SIGSEGV, p + 16, 1);
+	free(buf);
+	return err;
+}
+
+/* Run getrusage, printf and touch once, so their code and stack pages
+ * are in before a measured window. */
+static void touch_code(void)
+{
+	struct rusage ru;
+	char one;
+
+	getrusage(RUSAGE_SELF, &ru);
+	printf("pid %d %ld\n", (int)getpid(), ru.ru_minflt);
+	touch(&one, 1);
+}
+
+int main(int argc, char **argv)
+{
+	size_t len;
+	char *p;
+
+	if (argc < 3)
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	len = strtoul(argv[2], NULL, 0) << 20;
+	if (!strcmp(argv[1], "count")) {
+		struct rusage ru;
+
+		touch(anon(len), len);
+		getrusage(RUSAGE_SELF, &ru);
+		printf("rusage %ld %ld\n", ru.ru_minflt, ru.ru_majflt);
+		return 0;
+	}
+	if (!strcmp(argv[1], "twice")) {
+		p = anon(len);
+		touch(p, len);
+		madvise(p, len, MADV_DONTNEED);
+		touch(p, len);
+		return 0;
+	}
+	if (!strcmp(argv[1], "hold")) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		p = anon(len);
+		touch_code();	/* so the window holds the touch faults only */
+		printf("region %p %p\n", (void *)p, (void *)(p + len));
+		sigwait(&set, &sig);
+		if (sig == SIGUSR1) {
+			struct rusage a, b;
+
+			getrusage(RUSAGE_SELF, &a);
+			touch(p, len);
+			getrusage(RUSAGE_SELF, &b);
+			printf("touched %ld\n", b.ru_minflt + b.ru_majflt -
+			       a.ru_minflt - a.ru_majflt);
+			sigwait(&set, &sig);
+		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "outcomes"))
+		return outcomes(argv[2]);
+	return 2;
+}
