@@ -98,3 +98,32 @@ echo "== trace: start to attached"
 for _ in 1 2 3; do "$V" trace -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
 tt=$(best 5 "$V" trace -o /dev/null -- true)
 echo "  whole 'vmscope trace -- true': ${tt}s (target: attached <= 0.1s)"
+
+echo "== faults: touch ${BENCH_FAULT_MB:-2048} MiB twice, 4K pages (BENCH_FAULT_MB to change)"
+FMB=${BENCH_FAULT_MB:-2048}
+F=$W/faulter
+fbase=$(best 3 "$F" twice "$FMB")
+fjson=$(best 3 "$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB")
+fsum=$(best 3 "$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB")
+nev=$(grep -c '"type":"fault"' "$B/faults.json")
+echo "  untraced:                              ${fbase}s"
+echo "  vmscope --json faults -o FILE:         ${fjson}s = $(ratio "$fjson" "$fbase")x (target <= 1.15x)"
+jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
+echo "  vmscope faults --summary:              ${fsum}s = $(ratio "$fsum" "$fbase")x (target <= 1.10x)"
+jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
+if perf trace --pf=all -o /dev/null true >/dev/null 2>&1; then
+	pf=$(best 1 perf trace --no-syscalls --pf=all -o "$B/perf.txt" "$F" twice "$FMB")
+	echo "  perf trace --pf=all:                   ${pf}s = $(ratio "$pf" "$fbase")x"
+else
+	echo "  perf trace --pf=all: cannot run here ($(perf trace --pf=all -o /dev/null true 2>&1 | head -1))"
+fi
+if command -v bpftrace >/dev/null; then
+	bt=$(best 1 bpftrace -o "$B/bt.txt" -e 'tracepoint:exceptions:page_fault_user { printf("%lx %lx\n", args->address, args->error_code); }' -c "$F twice $FMB")
+	echo "  bpftrace printf per fault:             ${bt}s = $(ratio "$bt" "$fbase")x"
+else
+	echo "  bpftrace: not installed"
+fi
+rm -f "$B/faults.json" "$B/faults.sum" "$B/perf.txt" "$B/bt.txt"
+
+echo "== faults: start to attached"
+for _ in 1 2 3; do "$V" faults -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done

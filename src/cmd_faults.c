@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -786,9 +787,21 @@ static void plain_tables(struct watcher *w)
 	}
 }
 
+/* vmscope's own CPU time so far, user + system */
+static double self_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static void report(struct watcher *w, const char *type, double secs, double rate,
 		   uint64_t lost, const struct stream *s)
 {
+	double cpu = self_cpu();
+
 	qsort(w->vrows, w->nvrows, sizeof(*w->vrows), cmp_vrow);
 	qsort(w->iprows, w->niprows, sizeof(*w->iprows), cmp_iprow);
 	if (w->c->json) {
@@ -802,6 +815,8 @@ static void report(struct watcher *w, const char *type, double secs, double rate
 		json_ku64(j, "faults", w->faults);
 		json_key(j, "faults_per_s");
 		json_double(j, rate);
+		json_key(j, "self_cpu_s");
+		json_double(j, cpu);
 		json_ku64(j, "lost", lost);
 		/* of which fault records (the rest: VMA-change records) */
 		json_ku64(j, "lost_faults", fltrace_lost(w->ft));
@@ -815,8 +830,9 @@ static void report(struct watcher *w, const char *type, double secs, double rate
 		json_obj_end(j);
 		json_end_doc(j);
 	} else {
-		fprintf(w->out, "\n--- %s: %.2f s, %.0f faults/s, %" PRIu64 " lost ---\n",
-			type, secs, rate, lost);
+		fprintf(w->out, "\n--- %s: %.2f s, %.0f faults/s, %" PRIu64 " lost, "
+			"vmscope cpu %.0f%% ---\n", type, secs, rate, lost,
+			secs > 0 ? cpu * 100 / secs : 0);
 		plain_tables(w);
 	}
 	fflush(w->out);
