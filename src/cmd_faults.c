@@ -738,7 +738,7 @@ static void plain_tables(struct watcher *w)
 					 w->c->wide ? 60 : 13,
 					 v->path ? base_name(v->path) : "[anon]", v->start);
 			else
-				snprintf(where, sizeof(where), "[no vma]");
+				snprintf(where, sizeof(where), "[no vma now]");
 			fprintf(f, "%7d %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %6" PRIu64
 				" %5" PRIu64 " %4" PRIu64 "  %s\n", (int)v->pid, v->total,
 				acc[0], acc[1], acc[2], major, fail, where);

@@ -32,3 +32,6 @@ run walk "$pid" "$(reg anon | sed 's/-.*//')"
 [ -n "$ring" ] && run walk "$pid" "${ring%-*}"
 printf '\n$ %s\n' "vmscope trace -- $OUT/workloads/mmcalls fork   (first 24 lines)"
 "$V" trace -f -- "$OUT/workloads/mmcalls" fork 2>&1 | head -24
+printf '\n$ %s\n' "vmscope faults -- $OUT/workloads/faulter count 1   (first 12 lines)"
+"$V" faults -- "$OUT/workloads/faulter" count 1 2>&1 | head -12
+run faults --summary -- "$OUT/workloads/faulter" outcomes "$OUT"
