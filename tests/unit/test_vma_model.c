@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The VMA model: events applied in order give the VMAs the kernel has;
+ * and ELF symbolization of an address in this very binary. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs/maps.h"
+#include "symbolize.h"
+#include "tap.h"
+#include "vma_model.h"
+#include "vmflags.h"
+
+#define PID 0x3ffffff0	/* no such process: the model never reads /proc */
+
+static struct mm_event ev(uint32_t type, uint32_t nr, int64_t ret)
+{
+	struct mm_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.nr = nr;
+	e.pid = PID;
+	e.tid = PID;
+	e.ret = ret;
+	return e;
+}
+
+static void add_vma(struct mm_event *e, uint64_t s, uint64_t end, uint64_t flags)
+{
+	e->vma_when = MM_VMAS_AFTER;
+	e->vma[e->nvma].start = s;
+	e->vma[e->nvma].end = end;
+	e->vma[e->nvma].flags = flags;
+	e->nvma++;
+}
+
+static char layout[512];
+
+/* "start-end start-end ..." in thousands of hex, for short asserts */
+static const char *show(struct vm_model *m, pid_t pid)
+{
+	size_t n, i, o = 0;
+	const struct vm_ent *v = vm_model_vmas(m, pid, &n);
+
+	layout[0] = '\0';
+	for (i = 0; i < n && o < sizeof(layout) - 40; i++)
+		o += (size_t)snprintf(layout + o, sizeof(layout) - o, "%s%" PRIx64 "-%" PRIx64,
+				      i ? " " : "", v[i].start >> 12, v[i].end >> 12);
+	return layout;
+}
+
+__attribute__((noinline)) int vmscope_test_target(int x)
+{
+	return x * 3 + 1;
+}
+
+static void test_symbols(void)
+{
+	struct maps_list ml = { 0 };
+	struct symbolizer *s = sym_new();
+	uint64_t ip = (uint64_t)(uintptr_t)&vmscope_test_target + 4;
+	char buf[128], exe[4096];
+	const char *r = NULL;
+	ssize_t i, n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0 && !maps_read(getpid(), &ml) && (i = maps_find(&ml, ip)) >= 0) {
+		struct vm_ent e = {
+			.start = ml.v[i].start, .end = ml.v[i].end,
+			.pgoff = ml.v[i].offset >> 12, .path = ml.v[i].path,
+		};
+
+		r = sym_user(s, getpid(), &e, ip, buf, sizeof(buf));
+	}
+	ok(r && !strcmp(r, "vmscope_test_target+0x4"),
+	   "an ip 4 bytes into a function of this binary: %s", r ? r : "(none)");
+	r = sym_kernel(s, 1, buf, sizeof(buf));
+	ok(r == NULL, "an address below every kernel symbol has no name");
+	maps_free(&ml);
+	sym_free(s);
+}
+
+int main(void)
+{
+	struct vm_model *m = vm_model_new();
+	const struct vm_ent *v;
+	struct mm_event e;
+	const char *p;
+
+	/* exec: the model starts over from exec's VMA records */
+	e = ev(MM_EV_EXEC, 0, 0);
+	vm_model_event(m, &e);
+	e = ev(MM_EV_EXEC_VMA, 0, 0);
+	add_vma(&e, 0x400000, 0x401000, VMF_READ | VMF_EXEC);
+	e.vma[0].has_file = 1;
+	e.vma[0].dev = 8;
+	e.vma[0].ino = 42;
+	memcpy(e.path + MM_PATH_MAX - 8, "/bin/app", 8);	/* no NUL, as BPF sends it */
+	e.path_off = MM_PATH_MAX - 8;
+	e.path_flags = MM_PATH_SET;
+	vm_model_event(m, &e);
+	e = ev(MM_EV_EXEC_VMA, 0, 0);
+	add_vma(&e, 0x7ff000000000, 0x7ff000021000, VMF_READ | VMF_WRITE | VMF_GROWSDOWN);
+	vm_model_event(m, &e);
+	ok(!strcmp(show(m, PID), "400-401 7ff000000-7ff000021"), "exec VMAs: %s", layout);
+	v = vm_model_find(m, PID, 0x400800);
+	ok(v && v->path && !strcmp(v->path, "/bin/app"), "the binary's VMA has its path");
+	ok(v && !strcmp(v->perms, "r-xp"), "perms as maps prints them: %s", v ? v->perms : "");
+	v = vm_model_find(m, PID, 0x7ff000000010);
+	ok(v && v->path && !strcmp(v->path, "[stack]"), "a grows-down VMA is the stack");
+
+	/* mmap of 16 pages, then munmap of 4 in the middle: a split */
+	e = ev(MM_EV_CALL, 9, 0x10000000);
+	add_vma(&e, 0x10000000, 0x10010000, VMF_READ | VMF_WRITE);
+	vm_model_event(m, &e);
+	e = ev(MM_EV_CALL, 11, 0);
+	e.args[0] = 0x10004000;
+	e.args[1] = 0x4000;
+	e.vma_when = MM_VMAS_BEFORE;
+	vm_model_event(m, &e);
+	ok(!strcmp(show(m, PID), "400-401 10000-10004 10008-10010 7ff000000-7ff000021"),
+	   "munmap in the middle splits the VMA: %s", layout);
+	ok(vm_model_find(m, PID, 0x10005000) == NULL, "the hole holds nothing");
+
+	/* a failed call changes nothing */
+	e = ev(MM_EV_CALL, 11, -22);
+	e.args[0] = 0x10000000;
+	e.args[1] = 0x10000;
+	vm_model_event(m, &e);
+	ok(vm_model_find(m, PID, 0x10000000) != NULL, "a failed munmap removes nothing");
+
+	/* mprotect of one page: the kernel's VMAs after the call replace ours */
+	e = ev(MM_EV_CALL, 10, 0);
+	add_vma(&e, 0x10000000, 0x10001000, VMF_READ);
+	add_vma(&e, 0x10001000, 0x10004000, VMF_READ | VMF_WRITE);
+	vm_model_event(m, &e);
+	v = vm_model_find(m, PID, 0x10000000);
+	ok(v && v->end == 0x10001000 && !strcmp(v->perms, "r--p"), "mprotect's split-off page");
+
+	/* mremap moving 8 pages: old range gone, new VMA there */
+	e = ev(MM_EV_CALL, 25, 0x20000000);
+	e.args[0] = 0x10008000;
+	e.args[1] = 0x8000;
+	e.args[2] = 0x8000;
+	add_vma(&e, 0x20000000, 0x20008000, VMF_READ | VMF_WRITE);
+	vm_model_event(m, &e);
+	ok(!strcmp(show(m, PID), "400-401 10000-10001 10001-10004 20000-20008 7ff000000-7ff000021"),
+	   "mremap moves the VMA: %s", layout);
+
+	/* fork: the child starts with the parent's VMAs */
+	e = ev(MM_EV_FORK, 0, PID + 1);
+	vm_model_event(m, &e);
+	ok(vm_model_find(m, PID + 1, 0x20000000) != NULL, "a forked child has the parent's VMAs");
+	{
+		bool first = vm_model_take_changed(m, PID + 1);
+		bool again = vm_model_take_changed(m, PID + 1);
+
+		ok(first && !again, "changes are reported once");
+	}
+
+	p = vm_model_path(m, 8, 42);
+	ok(p && !strcmp(p, "/bin/app"), "(dev, inode) -> path learned from the record");
+	vm_model_free(m);
+	test_symbols();
+	return tap_done();
+}
