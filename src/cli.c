@@ -107,6 +107,9 @@ int cli_check_pid(const struct cli *c, int pid)
 	if (k == PROC_KTHREAD)
 		return cli_error(c, EXIT_RUNTIME, "process %d is a kernel thread: it "
 				 "has no user address space", pid);
+	if (proc_has_mm(pid) == 0)
+		return cli_error(c, EXIT_RUNTIME, "process %d has exited (a zombie, or "
+				 "exiting): it has no address space left", pid);
 	return EXIT_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "pfn_scan.h"
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
+#include "procfs/proc.h"
 #include "range.h"
 #include "util.h"
 #include "vma_table.h"
@@ -451,6 +452,10 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 	if (!any) {
 		vma_table_free(&t);
 		ptwalk_close(so.pw);
+		/* an exiting process's maps read as empty: not "nothing mapped" */
+		if (proc_has_mm(pid) != 1)
+			return cli_error(c, EXIT_RUNTIME, "process %d exited while being "
+					 "read", pid);
 		if (range)
 			cli_note(c, "nothing mapped in %s of process %d", range, pid);
 		else

@@ -39,6 +39,22 @@ int proc_kind(pid_t pid)
 	return (flags & PF_KTHREAD) ? PROC_KTHREAD : PROC_USER;
 }
 
+int proc_has_mm(pid_t pid)
+{
+	char path[64], *buf;
+	unsigned long size = 0;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/statm", proc_root(), (int)pid);
+	err = read_file(path, &buf, NULL);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	/* statm is all zeros once exit_mm has dropped the address space */
+	err = sscanf(buf, "%lu", &size) == 1 ? size > 0 : -EINVAL;
+	free(buf);
+	return err;
+}
+
 void proc_comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64], *s;

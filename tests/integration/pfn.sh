@@ -110,3 +110,15 @@ if [ -n "${REG_guard_START:-}" ]; then
 else
 	skip "guard page: MADV_GUARD_INSTALL needs Linux 6.13"
 fi
+
+# a zombie's maps read as empty: that is "exited", never "nothing mapped"
+(sleep 0.1 & exec sleep 5) &
+zparent=$!
+PIDS+=("$zparent")
+sleep 0.5
+zpid=$(ps -o pid= --ppid "$zparent" | tr -d ' ')
+for cmd in "maps $zpid" "pfn $zpid 0x400000" "walk $zpid 0x400000"; do
+	# shellcheck disable=SC2086
+	expect_status "$cmd on a zombie: exit 1" 1 "$VMSCOPE" $cmd
+	check "$cmd on a zombie: says it exited" grep -q 'has exited' "$TMP/stderr"
+done
