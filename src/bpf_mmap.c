@@ -9,6 +9,7 @@
 
 #include "bpf_mmap.h"
 #include "mmcalls.h"
+#include "records.h"
 #include "exec_vmas.skel.h"
 #include "mmap.skel.h"
 
@@ -22,28 +23,15 @@ struct mmtrace {
 	void *other_arg;
 };
 
-/* Records carry only the VMAs in use (and a path only when set): copy
- * what came into a whole event so no reader goes past the record. */
 static int on_record(void *ctx, void *data, size_t size)
 {
-	static const size_t base = MM_EVENT_HDR - sizeof(((struct mm_event *)0)->vma);
 	struct mmtrace *t = ctx;
 	struct mm_event ev;
-	size_t nvma;
 
-	if (size >= sizeof(__u32) && *(const __u32 *)data >= MM_EV_FOREIGN)
+	if (record_type(data, size) >= MM_EV_FOREIGN)
 		return t->other && t->other(data, size, t->other_arg) < 0 ? -ECANCELED : 0;
-	if (size < base)
+	if (!mm_record_decode(data, size, &ev))
 		return 0;	/* malformed: ignore, never stop polling */
-	if (size > sizeof(ev))
-		size = sizeof(ev);
-	memcpy(&ev, data, size);
-	memset((char *)&ev + size, 0, sizeof(ev) - size);
-	nvma = (size - base) / sizeof(struct mm_vma);
-	if (ev.nvma > nvma)
-		ev.nvma = nvma;
-	if (size < sizeof(ev))
-		ev.path_flags &= ~MM_PATH_SET;
 	return t->cb(&ev, t->arg) < 0 ? -ECANCELED : 0;
 }
 

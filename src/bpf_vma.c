@@ -96,7 +96,8 @@ int vma_iter_snapshot(pid_t pid, struct vma_rec **out, size_t *n,
 	*n = len / sizeof(struct vma_rec);
 	*out = (struct vma_rec *)buf;
 	buf = NULL;
-	qsort(*out, *n, sizeof(**out), cmp_start);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_start);
 	/* Threads that do not share the leader's files table are visited
 	 * too (same mm): drop the duplicates. */
 	for (i = 0, k = 0; i < *n; i++)

@@ -17,6 +17,7 @@
 #include "output/json.h"
 #include "procfs/kpage.h"
 #include "procfs/maps.h"
+#include "records.h"
 #include "stream.h"
 #include "symbolize.h"
 #include "util.h"
@@ -273,14 +274,12 @@ static int on_fault(const void *data, size_t size, void *arg)
 	const struct vm_ent *v;
 	struct fault_row *r;
 
-	if (size < sizeof(struct flt_event) ||
-	    ((const struct flt_event *)data)->type != FLT_EV_TYPE)
-		return 0;	/* malformed: ignore, never stop polling */
 	if (!grow_array((void **)&w->rows, &w->caprows, w->nrows, sizeof(*r)))
 		return 0;
 	r = &w->rows[w->nrows];
 	memset(r, 0, sizeof(*r));
-	memcpy(&r->e, data, sizeof(r->e));
+	if (!flt_record_decode(data, size, &r->e))
+		return 0;	/* malformed: ignore, never stop polling */
 	v = vm_model_find(w->vm, (pid_t)r->e.pid, r->e.addr);
 	if (w->vma_path && !(v && path_matches(w->vma_path, v->path)))
 		return 0;
@@ -802,8 +801,10 @@ static void report(struct watcher *w, const char *type, double secs, double rate
 {
 	double cpu = self_cpu();
 
-	qsort(w->vrows, w->nvrows, sizeof(*w->vrows), cmp_vrow);
-	qsort(w->iprows, w->niprows, sizeof(*w->iprows), cmp_iprow);
+	if (w->nvrows)		/* qsort(NULL, 0) is undefined */
+		qsort(w->vrows, w->nvrows, sizeof(*w->vrows), cmp_vrow);
+	if (w->niprows)
+		qsort(w->iprows, w->niprows, sizeof(*w->iprows), cmp_iprow);
 	if (w->c->json) {
 		struct json *j = &w->j;
 

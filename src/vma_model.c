@@ -83,7 +83,7 @@ static char **str_slot(char **strs, size_t cap, const char *s, size_t len)
 {
 	size_t i = hash_bytes(s, len) & (cap - 1);
 
-	while (strs[i] && (strncmp(strs[i], s, len) || strs[i][len]))
+	while (strs[i] && (strlen(strs[i]) != len || memcmp(strs[i], s, len)))
 		i = (i + 1) & (cap - 1);
 	return &strs[i];
 }
@@ -93,6 +93,7 @@ static const char *intern(struct vm_model *m, const char *s, size_t len)
 	char **slot, **old = m->strs;
 	size_t oldcap = m->strcap, i;
 
+	len = strnlen(s, len);	/* a NUL inside ends the name, as in C */
 	if (!grow((void **)&m->strs, &m->strcap, m->nstrs, sizeof(char *)))
 		return NULL;
 	if (m->strs != old) {
@@ -237,6 +238,8 @@ static int cut(struct vm_proc *p, uint64_t lo, uint64_t hi)
 {
 	size_t i, o = 0;
 
+	if (lo >= hi)
+		return 0;	/* empty, or a range that wrapped around */
 	for (i = 0; i < p->n; i++) {
 		struct vm_ent tail = p->v[i];
 
@@ -333,6 +336,10 @@ static void put_vma(struct vm_model *m, struct vm_proc *p, const struct mm_vma *
 		.path = vm_model_vma_path(m, v),
 	};
 
+	if (v->start >= v->end || ((v->start | v->end) & 4095)) {
+		p->unsure = true;	/* not a VMA: trust the next re-read */
+		return;
+	}
 	mm_vma_perms(v, e.perms);
 	if (v->has_file && !e.path)
 		p->unsure = true;	/* a file we have no name for yet */

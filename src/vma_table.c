@@ -81,7 +81,8 @@ static int resolve_owners(struct vma_table *t)
 		if (k->fn_mmap) addrs[n++] = k->fn_mmap;
 		if (k->fn_name) addrs[n++] = k->fn_name;
 	}
-	qsort(addrs, n, sizeof(*addrs), cmp_u64);
+	if (n)
+		qsort(addrs, n, sizeof(*addrs), cmp_u64);
 	for (i = 0; i < n; i++)
 		if (!u || addrs[u - 1] != addrs[i])
 			addrs[u++] = addrs[i];

@@ -137,6 +137,11 @@ int maps_parse(const char *text, size_t len, struct maps_list *out)
 
 		if (ll) {
 			err = maps_parse_line(p, ll, &e);
+			/* the kernel prints VMAs sorted and disjoint; text that is
+			 * not (a layout that changed between two reads) is not maps */
+			if (!err && (e.start >= e.end ||
+				     (out->n && e.start < out->v[out->n - 1].end)))
+				err = -EINVAL;
 			if (!err)
 				err = list_push(out, &e);
 			if (err) {

@@ -83,7 +83,8 @@ int pagemap_scan(int fd, uint64_t lo, uint64_t hi, pagemap_region_cb cb, void *a
 {
 	/* 6.7-6.14 reject PAGE_IS_GUARD (EINVAL): learn that once */
 	static uint64_t guard_cat = PAGE_IS_GUARD;
-	struct pm_region vec[512];
+	/* zeroed once: valgrind cannot see the ioctl fill it */
+	struct pm_region vec[512] = { 0 };
 	uint64_t pos = lo, last_end = lo;
 	int n, err, i, k;
 
