@@ -22,7 +22,13 @@ endif
 WERROR    ?= $(if $(CI),1,)
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wno-unused-parameter $(if $(WERROR),-Werror,)
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+# SAN=1: AddressSanitizer + UndefinedBehaviorSanitizer (clang) for vmscope
+# and its unit tests; the test workloads stay plain so their address spaces
+# look like any program's.
+SAN       ?=
+SAN_LIST  := address,undefined
+SAN_FLAGS := $(if $(SAN),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer,)
+ALL_CFLAGS = $(CFLAGS) $(SAN_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	     -Iinclude -Isrc -I$(OUTPUT)/skel -DVMSCOPE_VERSION='"$(VERSION)"'
 LDLIBS    := -lbpf -lelf -lz -lpthread
 
@@ -45,12 +51,12 @@ VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
 VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-integration install clean bench demo
+.PHONY: all deps run test test-unit test-integration test-san check-valgrind fuzz install clean bench demo
 all: $(OUTPUT)/vmscope $(WORKLOADS)
 
 # ---- dependencies ---------------------------------------------------------
 DEB_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
-DEB_TEST  := jq strace util-linux procps
+DEB_TEST  := jq strace util-linux procps valgrind libclang-rt-dev
 deps:
 	$(Q)./tests/install-deps.sh $(DEB_BUILD) -- $(DEB_TEST)
 
@@ -80,7 +86,7 @@ $(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(OUTPUT)/obj/procfs $(OUTPUT)/obj/output
 
 $(OUTPUT)/vmscope: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
@@ -88,7 +94,7 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(SAN_FLAGS) -o $@
 
 $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/vmlinux $(OUTPUT)/obj/procfs \
 $(OUTPUT)/obj/output $(OUTPUT)/workloads $(OUTPUT)/tests:
@@ -103,7 +109,23 @@ run: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
-	$(Q)./tests/run.sh $(OUTPUT)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)-san SAN=1 CC=clang all \
+		$(patsubst $(OUTPUT)/%,$(OUTPUT)-san/%,$(UNIT_BINS))
+	$(Q)./tests/all.sh $(OUTPUT) $(OUTPUT)-san
+
+# the snapshot commands under valgrind (part of `make test`)
+check-valgrind: all
+	$(Q)./tests/valgrind/run.sh $(OUTPUT)
+
+# each libFuzzer harness for FUZZ_SECONDS (30) (part of `make test`)
+fuzz:
+	$(Q)./tests/fuzz/run.sh $(OUTPUT)
+
+# the suite once under ASan+UBSan (build-san/)
+test-san: all
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)-san SAN=1 CC=clang all \
+		$(patsubst $(OUTPUT)/%,$(OUTPUT)-san/%,$(UNIT_BINS))
+	$(Q)./tests/run.sh --sanitized $(OUTPUT)-san
 
 test-unit: all $(UNIT_BINS)
 	$(Q)./tests/run.sh --unit $(OUTPUT)
@@ -120,4 +142,4 @@ install: all
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
-	rm -rf $(OUTPUT)
+	rm -rf $(OUTPUT) $(OUTPUT)-san

@@ -6,9 +6,18 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 which=all
+sanitized=
 case "${1:-}" in --unit|--integration) which=${1#--}; shift ;; esac
+# --sanitized: the build has ASan+UBSan; every report fails the run, even
+# from a command whose output a test only greps
+case "${1:-}" in --sanitized) sanitized=1; shift ;; esac
 export OUT=${1:-build}
 passed=0 failed=0 skipped=0
+if [ -n "$sanitized" ]; then
+	sanlogs=$(mktemp -d /tmp/vmscope-san.XXXXXX)
+	export ASAN_OPTIONS="log_path=$sanlogs/asan:detect_leaks=1:abort_on_error=0"
+	export UBSAN_OPTIONS="log_path=$sanlogs/ubsan:print_stacktrace=1:halt_on_error=1"
+fi
 
 run_one() {
 	local name=$1 line status
@@ -45,6 +54,17 @@ if [ "$which" != unit ]; then
 			run_one "integration: $(basename "$t" .sh)" bash "$t"
 		done
 	fi
+fi
+if [ -n "$sanitized" ]; then
+	if [ -z "$(ls -A "$sanlogs")" ]; then
+		echo "ok - no AddressSanitizer/UndefinedBehaviorSanitizer reports"
+		passed=$((passed + 1))
+	else
+		echo "not ok - sanitizer reports:"
+		head -30 "$sanlogs"/* | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+	rm -rf "$sanlogs"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
