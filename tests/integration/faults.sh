@@ -165,7 +165,8 @@ kill -STOP "$vpid"
 kill -USR1 "$hpid"
 for _ in $(seq 100); do grep -q '^touched' "$TMP/lost.out" && break; sleep 0.05; done
 kill -CONT "$vpid"
-kill -TERM "$hpid"
+# SIGKILL: a normal exit runs libc code that may fault once more
+kill -KILL "$hpid"
 wait "$vpid"
 n=$(awk '/^touched/ { print $2 }' "$TMP/lost.out")
 got=$(jq -s '[.[] | select(.type == "fault")] | length' "$TMP/lost.json")
