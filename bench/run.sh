@@ -100,26 +100,45 @@ tt=$(best 5 "$V" trace -o /dev/null -- true)
 echo "  whole 'vmscope trace -- true': ${tt}s (target: attached <= 0.1s)"
 
 echo "== faults: touch ${BENCH_FAULT_MB:-2048} MiB twice, 4K pages (BENCH_FAULT_MB to change)"
+# The workload times its own touching ("wall S"), so vmscope's start-up is
+# not in the ratio; configurations alternate and the best of N is kept,
+# which is what survives these machines' noise.
 FMB=${BENCH_FAULT_MB:-2048}
 F=$W/faulter
-fbase=$(best 3 "$F" twice "$FMB")
-fjson=$(best 3 "$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB")
-fsum=$(best 3 "$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB")
+declare -A fbest
+for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
+	for cfg in base json summary latency_json latency_summary; do
+		case $cfg in
+		base) o=$("$F" twice "$FMB") ;;
+		json) o=$("$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" 2>/dev/null) ;;
+		summary) o=$("$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" 2>/dev/null) ;;
+		latency_json) o=$("$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
+		latency_summary) o=$("$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
+		esac
+		t=$(echo "$o" | awk '/^wall/ { print $2 }')
+		fbest[$cfg]=$(awk -v a="$t" -v b="${fbest[$cfg]:-999}" 'BEGIN { print (a < b) ? a : b }')
+	done
+done
+fb=${fbest[base]}
 nev=$(grep -c '"type":"fault"' "$B/faults.json")
-echo "  untraced:                              ${fbase}s"
-echo "  vmscope --json faults -o FILE:         ${fjson}s = $(ratio "$fjson" "$fbase")x (target <= 1.15x)"
+echo "  untraced touching (best of ${BENCH_FAULT_RUNS:-5}):       ${fb}s"
+echo "  vmscope --json faults -o FILE:         ${fbest[json]}s = $(ratio "${fbest[json]}" "$fb")x (target <= 1.15x)"
 jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
-echo "  vmscope faults --summary:              ${fsum}s = $(ratio "$fsum" "$fbase")x (target <= 1.10x)"
+echo "  vmscope faults --summary:              ${fbest[summary]}s = $(ratio "${fbest[summary]}" "$fb")x (target <= 1.10x)"
 jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
+echo "  with --latency (every fault's outcome sampled):"
+echo "    --json faults -L:                    ${fbest[latency_json]}s = $(ratio "${fbest[latency_json]}" "$fb")x"
+echo "    faults -L --summary:                 ${fbest[latency_summary]}s = $(ratio "${fbest[latency_summary]}" "$fb")x"
+fbase=$(best 1 "$F" twice "$FMB")
 if perf trace --pf=all -o /dev/null true >/dev/null 2>&1; then
 	pf=$(best 1 perf trace --no-syscalls --pf=all -o "$B/perf.txt" "$F" twice "$FMB")
-	echo "  perf trace --pf=all:                   ${pf}s = $(ratio "$pf" "$fbase")x"
+	echo "  perf trace --pf=all (whole run):       ${pf}s = $(ratio "$pf" "$fbase")x"
 else
 	echo "  perf trace --pf=all: cannot run here ($(perf trace --pf=all -o /dev/null true 2>&1 | head -1))"
 fi
 if command -v bpftrace >/dev/null; then
 	bt=$(best 1 bpftrace -o "$B/bt.txt" -e 'tracepoint:exceptions:page_fault_user { printf("%lx %lx\n", args->address, args->error_code); }' -c "$F twice $FMB")
-	echo "  bpftrace printf per fault:             ${bt}s = $(ratio "$bt" "$fbase")x"
+	echo "  bpftrace printf per fault (whole run): ${bt}s = $(ratio "$bt" "$fbase")x"
 else
 	echo "  bpftrace: not installed"
 fi

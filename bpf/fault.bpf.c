@@ -2,19 +2,24 @@
 /*
  * Page faults for `vmscope faults`, tracepoint mode.
  *
- * A fault is seen three times. exceptions:page_fault_{user,kernel} (tp_btf)
- * give the address, the ip and the error code when the exception starts; it
- * is kept per thread in task storage. The outcome comes later, on the same
- * thread: the software perf events PAGE_FAULTS_MIN/MAJ fire at the end of
- * handle_mm_fault for faults that succeeded (mm_account_fault), and
- * signal:signal_generate sends SIGBUS/SIGSEGV for those that failed. At the
- * outcome the page table is read (a few probe reads, no helper that takes
- * locks) so the event carries the frame the fault installed.
- *
- * A fault with no outcome (a kernel-mode access fixed up with -EFAULT, or a
- * thread killed while it waited) is sent when its thread faults again or
- * exits. Records share the mmap tracer's ring buffer and `traced` map (user
- * space passes their fds), so VMA changes and faults arrive in one order.
+ * exceptions:page_fault_{user,kernel} (tp_btf) see a fault start: address,
+ * ip, error code, kept per thread in task storage. Its outcome comes later
+ * on the same thread:
+ *  - signal:signal_generate sends SIGBUS/SIGSEGV for faults that failed;
+ *  - the software perf event PAGE_FAULTS_MAJ fires when handle_mm_fault
+ *    accounts a major fault;
+ *  - with `--latency` (exact) PAGE_FAULTS_MIN fires for every minor one,
+ *    which gives each fault its latency but costs about a quarter of a
+ *    fault-bound workload's speed (perf sampling on every fault);
+ *  - without it (lean, the default), a fault that saw neither a signal nor
+ *    a major outcome is finished, as minor, at the thread's next fault,
+ *    next system call or exit: by then handle_mm_fault has returned.
+ *    Kernel-mode faults finished that way may also have been refused and
+ *    fixed up, so their result stays unknown.
+ * When a fault is finished the page table of its address is read (a few
+ * probe reads through the direct map), so the frame is the one installed.
+ * Records share the mmap tracer's ring buffer and `traced` map (user space
+ * passes their fds), so VMA changes and faults arrive in one order.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,6 +34,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 direct_base = 0;	/* 0: no page-table reads */
 const volatile __u32 top_level = PTW_P4D;
 const volatile __u32 summary_only = 0;	/* aggregate, send nothing */
+const volatile __u32 exact = 0;		/* PAGE_FAULTS_MIN is attached */
 const volatile __u32 access_mask = 7;	/* 1 << enum flt_access */
 const volatile __u32 result_mask = 0x7f;	/* 1 << enum flt_result */
 const volatile __u64 addr_lo = 0;	/* --vma ADDR: only [lo, hi) */
@@ -222,7 +228,8 @@ static __always_inline void aggregate(__u32 tgid, struct pending *p, __u32 resul
 
 /* Report the pending fault of the current thread (or of task) and clear it. */
 static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
-				   __u32 result, __s32 si_code, bool measured)
+				   __u32 result, __s32 si_code, bool measured,
+				   bool inferred)
 {
 	struct flt_event ev = {};
 	__u64 now = bpf_ktime_get_ns();
@@ -247,9 +254,12 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 		ev.latency_ns = now - p->ts;
 		ev.flags |= FLT_HAS_LAT;
 	}
-	if ((result == FLT_MINOR || result == FLT_MAJOR) &&
+	/* the frame now mapping the address; failed faults installed none */
+	if (result != FLT_SIGBUS && result != FLT_SIGSEGV &&
 	    !frame_of(p->addr, &ev.pfn, &ev.level))
 		ev.flags |= FLT_HAS_PFN;
+	if (inferred)
+		ev.flags |= FLT_INFERRED;
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev),
 			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
@@ -257,6 +267,21 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 		__sync_fetch_and_add(&lost, 1);
 out:
 	p->ts = 0;
+}
+
+/* A fault with no signal and no major outcome, seen to be over. Exact
+ * mode: no minor outcome either, so a kernel-mode one was refused and
+ * fixed up, a user-mode one unknown. Lean mode: user mode was minor;
+ * kernel mode minor or refused, unknown. */
+static __always_inline void finish_quiet(struct pending *p, __u32 tgid, __u32 tid)
+{
+	if (exact)
+		finish(p, tgid, tid, p->kernel ? FLT_ERROR : FLT_UNKNOWN, 0, false,
+		       false);
+	else if (p->kernel)
+		finish(p, tgid, tid, FLT_UNKNOWN, 0, false, false);
+	else
+		finish(p, tgid, tid, FLT_MINOR, 0, false, true);
 }
 
 static __always_inline int on_fault(__u64 addr, __u64 ip, __u64 error_code,
@@ -281,8 +306,7 @@ static __always_inline int on_fault(__u64 addr, __u64 ip, __u64 error_code,
 		return 0;
 	}
 	if (p->ts)	/* the previous fault ended without an outcome */
-		finish(p, tgid, (__u32)id, p->kernel ? FLT_ERROR : FLT_UNKNOWN,
-		       0, false);
+		finish_quiet(p, tgid, (__u32)id);
 	p->addr = addr;
 	p->ip = ip;
 	p->error_code = error_code;
@@ -317,11 +341,10 @@ static __always_inline int on_done(__u64 addr, __u32 result)
 		return 0;	/* its start was filtered out, or before attach */
 	if ((p->addr ^ addr) >> 12) {
 		/* not the pending fault's address: that one had no outcome */
-		finish(p, id >> 32, (__u32)id, p->kernel ? FLT_ERROR : FLT_UNKNOWN,
-		       0, false);
+		finish_quiet(p, id >> 32, (__u32)id);
 		return 0;
 	}
-	finish(p, id >> 32, (__u32)id, result, 0, true);
+	finish(p, id >> 32, (__u32)id, result, 0, true, false);
 	return 0;
 }
 
@@ -357,7 +380,7 @@ int BPF_PROG(pf_signal, int sig, struct kernel_siginfo *info,
 	if ((si_addr ^ p->addr) >> 12)
 		return 0;	/* a signal about something else */
 	finish(p, id >> 32, (__u32)id, sig == SIGBUS ? FLT_SIGBUS : FLT_SIGSEGV,
-	       BPF_CORE_READ(info, si_code), true);
+	       BPF_CORE_READ(info, si_code), true, false);
 	return 0;
 }
 
@@ -369,7 +392,23 @@ int BPF_PROG(pf_exit, struct task_struct *task)
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (p && p->ts)
-		finish(p, id >> 32, (__u32)id, p->kernel ? FLT_ERROR : FLT_UNKNOWN,
-		       0, false);
+		finish_quiet(p, id >> 32, (__u32)id);
+	return 0;
+}
+
+/* lean mode: a system call means the thread's last fault is over */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(pf_syscall, struct pt_regs *regs, long nr)
+{
+	struct pending *p;
+	__u64 id;
+
+	if (exact)
+		return 0;
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->ts)
+		return 0;	/* untraced tasks have no storage: cheap */
+	id = bpf_get_current_pid_tgid();
+	finish_quiet(p, id >> 32, (__u32)id);
 	return 0;
 }

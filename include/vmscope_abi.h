@@ -151,6 +151,7 @@ enum flt_access {
 #define FLT_KERNEL	1	/* taken in kernel mode (copy_to_user ...) */
 #define FLT_HAS_PFN	2	/* pfn/level read from the page table */
 #define FLT_HAS_LAT	4	/* latency_ns measured */
+#define FLT_INFERRED	8	/* result inferred: no signal, no major outcome */
 
 struct flt_event {
 	__u32 type;		/* FLT_EV_TYPE */
@@ -163,7 +164,8 @@ struct flt_event {
 	__u64 pfn;		/* 4K frame now mapping addr (FLT_HAS_PFN) */
 	__u64 latency_ns;	/* exception to outcome (FLT_HAS_LAT) */
 	__u8 result;		/* enum flt_result */
-	__u8 flags;		/* FLT_KERNEL | FLT_HAS_PFN | FLT_HAS_LAT */
+	__u8 flags;		/* FLT_KERNEL | FLT_HAS_PFN | FLT_HAS_LAT |
+				 * FLT_INFERRED */
 	__u8 level;		/* enum ptw_level of the leaf */
 	__u8 pad;
 	__s32 si_code;		/* signal outcomes */

@@ -19,7 +19,7 @@ struct fltrace {
 	size_t nlinks;
 };
 
-/* One software event per CPU, sampling every fault into prog. */
+/* One software event per CPU, sampling every event into prog. */
 static int attach_sw_event(struct fltrace *f, struct bpf_program *prog,
 			   unsigned long long config, int cpu)
 {
@@ -69,6 +69,7 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 	f->skel->rodata->direct_base = o->direct_base;
 	f->skel->rodata->top_level = o->top_level;
 	f->skel->rodata->summary_only = o->summary;
+	f->skel->rodata->exact = o->exact;
 	f->skel->rodata->access_mask = o->access_mask;
 	f->skel->rodata->result_mask = o->result_mask;
 	f->skel->rodata->addr_lo = o->addr_lo;
@@ -99,8 +100,8 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		goto fail;
 	}
 	for (cpu = 0; cpu < ncpu; cpu++) {
-		err = attach_sw_event(f, f->skel->progs.pf_minor,
-				      PERF_COUNT_SW_PAGE_FAULTS_MIN, cpu);
+		err = !o->exact ? 0 : attach_sw_event(f, f->skel->progs.pf_minor,
+						      PERF_COUNT_SW_PAGE_FAULTS_MIN, cpu);
 		if (!err)
 			err = attach_sw_event(f, f->skel->progs.pf_major,
 					      PERF_COUNT_SW_PAGE_FAULTS_MAJ, cpu);

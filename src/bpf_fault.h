@@ -18,6 +18,8 @@ struct fltrace;
 struct fltrace_opts {
 	const struct mmtrace_opts *mm;	/* the filter the mmap tracer got */
 	bool summary;			/* count in the kernel, send nothing */
+	bool exact;			/* PAGE_FAULTS_MIN too: latency of
+					 * every fault, ~25% slower faults */
 	uint32_t access_mask;		/* 1 << enum flt_access */
 	uint32_t result_mask;		/* 1 << enum flt_result */
 	uint64_t addr_lo, addr_hi;	/* hi 0: every address */
