@@ -21,6 +21,8 @@ struct mmtrace_opts {
 	bool follow_forks;
 	const char *comm;	/* system-wide: only this command name */
 	size_t ring_bytes;	/* ring buffer size, a power of two >= 4096 */
+	bool wake_each;		/* wake user space for every record (rare
+				 * records that must be acted on at once) */
 };
 
 /* Called per record, as a whole event: VMAs beyond nvma are zero, and
@@ -44,7 +46,7 @@ typedef int (*mmtrace_raw_cb)(const void *data, size_t size, void *arg);
 	(rodata)->system_wide = (o)->system_wide; \
 	(rodata)->follow_forks = (o)->follow_forks; \
 	(rodata)->self_tgid = getpid(); \
-	(rodata)->wakeup_bytes = (o)->ring_bytes / 8; \
+	(rodata)->wakeup_bytes = (o)->wake_each ? 0 : (o)->ring_bytes / 8; \
 	if ((o)->comm) \
 		strncpy((char *)(rodata)->comm_filter, (o)->comm, 15); \
 } while (0)

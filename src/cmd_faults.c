@@ -310,6 +310,8 @@ static int on_fault(const void *data, size_t size, void *arg)
 	return 0;
 }
 
+static void push_bounds(struct watcher *w);
+
 static int on_mm(const struct mm_event *ev, void *arg)
 {
 	struct watcher *w = arg;
@@ -317,6 +319,10 @@ static int on_mm(const struct mm_event *ev, void *arg)
 	vm_model_event(w->vm, ev);
 	if (ev->type == MM_EV_FORK)
 		note_pid(w, (pid_t)ev->ret);
+	/* --summary: the kernel files faults under the VMAs it was given;
+	 * give it a new mapping before the process faults on it much */
+	if (w->summary_mode)
+		push_bounds(w);
 	return 0;
 }
 
@@ -997,6 +1003,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 				 mech_name(c->mode));
 	mo.system_wide = !pid && !cmd;
 	mo.comm = comm;
+	mo.wake_each = fo.summary;	/* only VMA changes go through the ring */
 
 	ret = stream_begin(&s, c, pid, cmd, outpath);
 	if (ret)
