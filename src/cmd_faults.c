@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1001,6 +1002,10 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 				 "yet: faults uses the exception tracepoints and "
 				 "page-fault software events (use --mode=tracepoint or auto)",
 				 mech_name(c->mode));
+	/* fail before any note about what a privileged run would lack */
+	if (!have_cap(CAP_BPF) && !have_cap(CAP_SYS_ADMIN))
+		return cli_error(c, EXIT_PRIVILEGE, "faults needs root: CAP_BPF and "
+				 "CAP_PERFMON (CAP_SYS_ADMIN for frames and page flags)");
 	mo.system_wide = !pid && !cmd;
 	mo.comm = comm;
 	mo.wake_each = fo.summary;	/* only VMA changes go through the ring */

@@ -188,3 +188,13 @@ if [ -n "$n" ] && [ "$((got + lost))" -eq "$n" ]; then
 else
 	fail "lost events: received ($got) + lost ($lost) != getrusage's $n"
 fi
+
+# 9. no privilege: exit 3 naming the capability, before any other note
+if command -v setpriv >/dev/null; then
+	expect_status "unprivileged: exit 3" 3 setpriv --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=-all "$VMSCOPE" faults -- true
+	check "unprivileged: names CAP_BPF, and says nothing else first" \
+		sh -c "head -1 '$TMP/stderr' | grep -q 'needs root: CAP_BPF'"
+else
+	skip "setpriv (util-linux) missing: cannot drop privileges"
+fi
