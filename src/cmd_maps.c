@@ -8,6 +8,7 @@
 
 #include "bpf_ptwalk.h"
 #include "cli.h"
+#include "procfs/maps.h"
 #include "output/json.h"
 #include "output/text.h"
 #include "util.h"
@@ -224,10 +225,10 @@ int cmd_maps(struct cli *c, int argc, char **argv)
 	if (r == -EACCES || r == -EPERM)
 		return cli_error(c, EXIT_PRIVILEGE, "cannot read /proc/%d/maps: %s "
 				 "(needs ptrace access to the process, e.g. root)",
-				 pid, strerror(-r));
+				 pid, maps_strerror(r));
 	if (r)
 		return cli_error(c, EXIT_RUNTIME, "cannot read /proc/%d/maps: %s",
-				 pid, strerror(-r));
+				 pid, maps_strerror(r));
 	/* The walk costs a BPF load and a base search: only when needed. */
 	if (vma_table_has_blind(&t) && !c->no_bpf && ptwalk_open(&pw, why, sizeof(why)))
 		cli_note(c, "present pages of VM_PFNMAP/VM_IO mappings unknown: %s", why);

@@ -9,6 +9,7 @@
 
 #include "bpf_ptwalk.h"
 #include "cli.h"
+#include "procfs/maps.h"
 #include "output/json.h"
 #include "pfn_scan.h"
 #include "procfs/kpage.h"
@@ -419,7 +420,7 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 	if (r)
 		return cli_error(c, r == -EACCES || r == -EPERM ? EXIT_PRIVILEGE :
 				 EXIT_RUNTIME, "cannot read /proc/%d/maps: %s", pid,
-				 strerror(-r));
+				 maps_strerror(r));
 	if (t.kernel_err && c->verbose)
 		cli_note(c, "VMA flags from smaps: %s", t.kernel_why);
 	if (vma_addr) {

@@ -335,7 +335,7 @@ int cmd_walk(struct cli *c, int argc, char **argv)
 	r = maps_read(pid, &ml);
 	if (r) {
 		ret = cli_error(c, r == -ESRCH ? EXIT_RUNTIME : EXIT_PRIVILEGE,
-				"cannot read /proc/%d/maps: %s", pid, strerror(-r));
+				"cannot read /proc/%d/maps: %s", pid, maps_strerror(r));
 		goto out;
 	}
 	r = ptwalk_open(&pw, why, sizeof(why));

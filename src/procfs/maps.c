@@ -159,15 +159,22 @@ int maps_read(pid_t pid, struct maps_list *out)
 {
 	char path[64], *buf;
 	size_t len;
-	int err;
+	int err, tries;
 
 	snprintf(path, sizeof(path), "%s/%d/maps", proc_root(), (int)pid);
-	err = read_file(path, &buf, &len);
-	if (err)
-		return err == -ENOENT ? -ESRCH : err;
-	err = maps_parse(buf, len, out);
-	free(buf);
-	return err;
+	/* the kernel hands out maps a page per read(): a process that
+	 * changes its layout meanwhile yields VMAs out of order, which
+	 * maps_parse refuses; a fresh read is consistent again */
+	for (tries = 0; tries < 5; tries++) {
+		err = read_file(path, &buf, &len);
+		if (err)
+			return err == -ENOENT ? -ESRCH : err;
+		err = maps_parse(buf, len, out);
+		free(buf);
+		if (err != -EINVAL)
+			break;
+	}
+	return err == -EINVAL ? -EAGAIN : err;
 }
 
 ssize_t maps_find(const struct maps_list *l, uint64_t addr)
@@ -195,4 +202,12 @@ void maps_free(struct maps_list *l)
 		free(l->v[i].path);
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+const char *maps_strerror(int err)
+{
+	if (err == -EAGAIN)
+		return "the process kept changing its mappings while they were "
+		       "read (try again)";
+	return strerror(-err);
 }

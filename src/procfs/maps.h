@@ -33,12 +33,16 @@ int maps_parse_line(const char *line, size_t len, struct maps_entry *e);
  * so that a format change is noticed rather than silently skipped. */
 int maps_parse(const char *text, size_t len, struct maps_list *out);
 
-/* Read and parse <proc>/PID/maps. -ESRCH when the process is gone. */
+/* Read and parse <proc>/PID/maps. -ESRCH when the process is gone,
+ * -EAGAIN when its layout kept changing during five reads. */
 int maps_read(pid_t pid, struct maps_list *out);
 
 /* Index of the entry containing addr, or -1 (binary search). */
 ssize_t maps_find(const struct maps_list *l, uint64_t addr);
 
 void maps_free(struct maps_list *l);
+
+/* strerror for maps_read's errors, -EAGAIN in words. */
+const char *maps_strerror(int err);
 
 #endif

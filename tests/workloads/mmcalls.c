@@ -8,10 +8,13 @@
  *   mmcalls threads N      N threads, each 10 mmap/munmap pairs
  *   mmcalls loop N         N mmap/munmap pairs (benchmark)
  *   mmcalls file PATH      mmap PATH (a hostile name, say) and exit
+ *   mmcalls churn N        4 threads mapping, touching, mprotecting and
+ *                          unmapping in a tight loop for N seconds
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +91,29 @@ static void *thread_fn(void *arg)
 	return NULL;
 }
 
+static volatile int churn_stop;
+
+/* Layout changes as fast as they come: readers must cope. */
+static void *churn_fn(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+
+	while (!churn_stop) {
+		size_t pages = 1 + rand_r(&seed) % 64;
+		char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		p[0] = 1;
+		p[(pages - 1) * PG] = 1;
+		if (pages > 2)
+			mprotect(p + PG, PG, PROT_READ);
+		munmap(p, pages * PG);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "all";
@@ -112,6 +138,18 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			pthread_create(&th[i], NULL, thread_fn, NULL);
 		for (i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+	} else if (!strcmp(what, "churn")) {
+		pthread_t th[4];
+		long i;
+
+		for (i = 0; i < 4; i++)
+			pthread_create(&th[i], NULL, churn_fn, (void *)(uintptr_t)(i + 1));
+		printf("ready\n");
+		fflush(stdout);
+		sleep((unsigned int)(n > 0 ? n : 5));
+		churn_stop = 1;
+		for (i = 0; i < 4; i++)
 			pthread_join(th[i], NULL);
 	} else if (!strcmp(what, "loop")) {
 		long i;
