@@ -16,6 +16,7 @@
 #include "bpf_ptwalk.h"
 #include "cli.h"
 #include "output/json.h"
+#include "output/text.h"
 #include "procfs/kpage.h"
 #include "procfs/maps.h"
 #include "records.h"
@@ -346,24 +347,39 @@ static const char *base_name(const char *p)
 	return b && b[1] ? b + 1 : p;
 }
 
+/* A name as a terminal may show it: control bytes and invalid UTF-8 as
+ * \xNN (file and symbol names come from whoever made the file). */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	char *e = text_escape(s, strlen(s));
+
+	snprintf(buf, len, "%s", e ? e : "?");
+	free(e);
+	return buf;
+}
+
 static void plain_row(struct watcher *w, const struct fault_row *r)
 {
 	const struct flt_event *e = &r->e;
-	char lat[16] = "-", pfn[24] = "-", line[512], where[256];
+	char lat[16] = "-", pfn[24] = "-", line[768], where[512];
 	int n;
 
 	if (e->flags & FLT_HAS_LAT)
 		fmt_ns(e->latency_ns, lat, sizeof(lat));
 	if (e->flags & FLT_HAS_PFN)
 		snprintf(pfn, sizeof(pfn), "0x%" PRIx64, (uint64_t)e->pfn);
+	char n1[128], n2[128], n3[128];
+
 	if (r->has_vma)
 		n = snprintf(where, sizeof(where), "%s+0x%" PRIx64,
-			     r->vpath ? base_name(r->vpath) : "[anon]", (uint64_t)(e->addr - r->vstart));
+			     r->vpath ? shown(base_name(r->vpath), n1, sizeof(n1)) : "[anon]",
+			     (uint64_t)(e->addr - r->vstart));
 	else
 		n = snprintf(where, sizeof(where), "[no vma]");
 	if (r->sym[0])
-		snprintf(where + n, sizeof(where) - (size_t)n, " %s%s%s%s", r->sym,
-			 r->ipfile ? " (" : "", r->ipfile ? base_name(r->ipfile) : "",
+		snprintf(where + n, sizeof(where) - (size_t)n, " %s%s%s%s",
+			 shown(r->sym, n2, sizeof(n2)), r->ipfile ? " (" : "",
+			 r->ipfile ? shown(base_name(r->ipfile), n3, sizeof(n3)) : "",
 			 r->ipfile ? ")" : "");
 	else
 		snprintf(where + n, sizeof(where) - (size_t)n, " ip 0x%" PRIx64, (uint64_t)e->ip);
@@ -744,10 +760,13 @@ static void plain_tables(struct watcher *w)
 				fail += v->by[a][FLT_SIGBUS] + v->by[a][FLT_SIGSEGV] +
 					v->by[a][FLT_ERROR];
 			}
+			char nb[128];
+
 			if (v->start)
 				snprintf(where, sizeof(where), "%.*s 0x%" PRIx64,
 					 w->c->wide ? 60 : 13,
-					 v->path ? base_name(v->path) : "[anon]", v->start);
+					 v->path ? shown(base_name(v->path), nb, sizeof(nb)) :
+					 "[anon]", v->start);
 			else
 				snprintf(where, sizeof(where), "[no vma now]");
 			fprintf(f, "%7d %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %6" PRIu64
@@ -763,13 +782,16 @@ static void plain_tables(struct watcher *w)
 			char buf[SYM_LEN];
 			const char *file, *s = ip_name(w, &w->iprows[i], buf, sizeof(buf), &file);
 
+			char nb[128], fb[128];
+			const char *fs = file ? shown(base_name(file), fb, sizeof(fb)) : "?";
+
 			if (s)
 				fprintf(f, "%9" PRIu64 " %7d  %.48s (%.20s)\n", w->iprows[i].count,
-					(int)w->iprows[i].pid, s, file ? base_name(file) : "?");
+					(int)w->iprows[i].pid, shown(s, nb, sizeof(nb)), fs);
 			else
 				fprintf(f, "%9" PRIu64 " %7d  0x%" PRIx64 " (%.20s)\n",
 					w->iprows[i].count, (int)w->iprows[i].pid,
-					w->iprows[i].ip, file ? base_name(file) : "?");
+					w->iprows[i].ip, fs);
 		}
 	}
 	for (r = 0; r < FLT_NR_RESULTS; r++) {

@@ -280,9 +280,10 @@ static void json_call(struct tracer *t, const struct mm_event *ev,
 static int on_event(const struct mm_event *ev, void *arg)
 {
 	struct tracer *t = arg;
+	char cut[MM_PATH_CUT_BUF];
 	const char *path = NULL;
 	size_t plen = 0;
-	bool has_path = mm_event_path(ev, &path, &plen);
+	bool has_path = mm_event_path(ev, cut, &path, &plen);
 
 	t->events++;
 	switch (ev->type) {

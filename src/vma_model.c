@@ -163,12 +163,20 @@ const char *vm_model_vma_path(struct vm_model *m, const struct mm_vma *v)
 	return NULL;
 }
 
-bool mm_event_path(const struct mm_event *ev, const char **p, size_t *len)
+bool mm_event_path(const struct mm_event *ev, char cut[MM_PATH_CUT_BUF],
+		   const char **p, size_t *len)
 {
 	if (!(ev->path_flags & MM_PATH_SET) || ev->path_off >= MM_PATH_MAX)
 		return false;
 	*p = ev->path + ev->path_off;
 	*len = MM_PATH_MAX - ev->path_off;
+	if (ev->path_flags & MM_PATH_TRUNC) {
+		/* only the tail came: say so, never pass it off as the path */
+		memcpy(cut, "...", 3);
+		memcpy(cut + 3, *p, *len);
+		*p = cut;
+		*len += 3;
+	}
 	return true;
 }
 
@@ -348,12 +356,13 @@ static void put_vma(struct vm_model *m, struct vm_proc *p, const struct mm_vma *
 
 static void apply_call(struct vm_model *m, struct vm_proc *p, const struct mm_event *ev)
 {
+	char cutbuf[MM_PATH_CUT_BUF];
 	const char *path;
 	size_t len, i;
 
 	if (ev->ret < 0 && ev->ret >= -4095)
 		return;		/* failed calls change nothing */
-	if (mm_event_path(ev, &path, &len) && ev->nvma && ev->vma[0].has_file)
+	if (mm_event_path(ev, cutbuf, &path, &len) && ev->nvma && ev->vma[0].has_file)
 		vm_model_learn_path(m, ev->vma[0].dev, ev->vma[0].ino, path, len);
 	if (ev->nr == NR_MUNMAP) {
 		cut(p, ev->args[0], ev->args[0] + ((ev->args[1] + 4095) & ~4095ULL));
@@ -381,6 +390,7 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev)
 {
 	struct vm_proc *p = proc_get(m, ev->pid, ev->type != MM_EV_EXIT);
 	struct vm_proc *child;
+	char cutbuf[MM_PATH_CUT_BUF];
 	const char *path;
 	size_t len;
 
@@ -399,7 +409,7 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev)
 		p->changed = true;
 		break;
 	case MM_EV_EXEC_VMA:
-		if (mm_event_path(ev, &path, &len) && ev->nvma && ev->vma[0].has_file)
+		if (mm_event_path(ev, cutbuf, &path, &len) && ev->nvma && ev->vma[0].has_file)
 			vm_model_learn_path(m, ev->vma[0].dev, ev->vma[0].ino, path, len);
 		if (ev->nvma)
 			put_vma(m, p, &ev->vma[0]);

@@ -45,8 +45,11 @@ void vm_model_learn_path(struct vm_model *m, uint32_t dev, uint64_t ino,
 const char *vm_model_path(struct vm_model *m, uint32_t dev, uint64_t ino);
 /* The path of an event's VMA: its file's, "[stack]", or NULL. */
 const char *vm_model_vma_path(struct vm_model *m, const struct mm_vma *v);
-/* The path an event carried (the mapped fd's file), if any. */
-bool mm_event_path(const struct mm_event *ev, const char **p, size_t *len);
+/* The path an event carried (the mapped fd's file), if any. A path whose
+ * head was cut in BPF comes back as "..." + its tail, written into cut. */
+#define MM_PATH_CUT_BUF (MM_PATH_MAX + 3)
+bool mm_event_path(const struct mm_event *ev, char cut[MM_PATH_CUT_BUF],
+		   const char **p, size_t *len);
 void mm_vma_perms(const struct mm_vma *v, char p[5]);
 
 /* (Re)read pid's VMAs from /proc/PID/maps, learning their paths.

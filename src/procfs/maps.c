@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,35 @@ int maps_parse(const char *text, size_t len, struct maps_list *out)
 	return 0;
 }
 
+/* The kernel prints a newline in a file name as \012 and a backslash as
+ * itself, so "\012" in maps is ambiguous; map_files/ holds the exact
+ * name (readable with ptrace access, as maps is). Best effort: on failure
+ * the name stays as maps printed it. */
+static void exact_names(pid_t pid, struct maps_list *l)
+{
+	char link[64], buf[4096 + 16];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct maps_entry *e = &l->v[i];
+		ssize_t n;
+		char *p;
+
+		if (!e->path || !strstr(e->path, "\\012"))
+			continue;
+		snprintf(link, sizeof(link), "%s/%d/map_files/%" PRIx64 "-%" PRIx64,
+			 proc_root(), (int)pid, e->start, e->end);
+		n = readlink(link, buf, sizeof(buf) - 1);
+		if (n <= 0 || !(p = malloc((size_t)n + 1)))
+			continue;
+		memcpy(p, buf, (size_t)n);
+		p[n] = '\0';
+		free(e->path);
+		e->path = p;
+		e->path_len = (size_t)n;
+	}
+}
+
 int maps_read(pid_t pid, struct maps_list *out)
 {
 	char path[64], *buf;
@@ -174,6 +204,8 @@ int maps_read(pid_t pid, struct maps_list *out)
 		if (err != -EINVAL)
 			break;
 	}
+	if (!err)
+		exact_names(pid, out);
 	return err == -EINVAL ? -EAGAIN : err;
 }
 

@@ -12,6 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vm_model *m;
 	struct mm_event ev;
 	struct flt_event fe;
+	char cut[MM_PATH_CUT_BUF];
 	const char *p;
 	size_t len, n, i;
 
@@ -27,7 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (ev.nvma > MM_MAX_VMAS)
 		__builtin_trap();
-	if (mm_event_path(&ev, &p, &len) && (p < ev.path || p + len > ev.path + MM_PATH_MAX))
+	if (mm_event_path(&ev, cut, &p, &len) &&
+	    !(p >= ev.path && p + len <= ev.path + MM_PATH_MAX) &&
+	    !(p == cut && len <= sizeof(cut)))
 		__builtin_trap();
 	/* keep the model to a few processes: pids from the input, folded */
 	ev.pid = 0x3ffff000 + (ev.pid & 7);

@@ -8,6 +8,8 @@
  *   mmcalls threads N      N threads, each 10 mmap/munmap pairs
  *   mmcalls loop N         N mmap/munmap pairs (benchmark)
  *   mmcalls file PATH      mmap PATH (a hostile name, say) and exit
+ *   mmcalls hold N PATH... map and read each file, print "ready", unlink
+ *                          the ones named *.del, sleep N seconds
  *   mmcalls churn N        4 threads mapping, touching, mprotecting and
  *                          unmapping in a tight loop for N seconds
  */
@@ -139,6 +141,27 @@ int main(int argc, char **argv)
 			pthread_create(&th[i], NULL, thread_fn, NULL);
 		for (i = 0; i < n; i++)
 			pthread_join(th[i], NULL);
+	} else if (!strcmp(what, "hold") && argc > 3) {
+		int i;
+
+		for (i = 3; i < argc; i++) {
+			int fd = open(argv[i], O_RDONLY);
+			volatile char *p = fd < 0 ? MAP_FAILED :
+				mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+			size_t len = strlen(argv[i]);
+
+			if (p == MAP_FAILED) {
+				perror("hold");
+				return 1;
+			}
+			(void)p[0];
+			close(fd);
+			if (len > 4 && !strcmp(argv[i] + len - 4, ".del"))
+				unlink(argv[i]);
+		}
+		printf("ready\n");
+		fflush(stdout);
+		sleep((unsigned int)n);
 	} else if (!strcmp(what, "churn")) {
 		pthread_t th[4];
 		long i;
