@@ -160,8 +160,9 @@ int ptwalk_open(struct ptwalk **pwp, char *why, size_t whylen)
 	pw->skel = ptwalk_bpf__open_and_load();
 	if (!pw->skel) {
 		err = -errno;
-		snprintf(why, whylen, "cannot load the page-table walk program: %s",
-			 strerror(-err));
+		snprintf(why, whylen, "cannot load the page-table walk program: %s%s",
+			 strerror(-err), err == -EPERM ? " (needs CAP_BPF and "
+			 "CAP_PERFMON, or root)" : "");
 		goto fail;
 	}
 	pw->skel->bss->top_level = pw->top;

@@ -42,8 +42,9 @@ int vma_iter_snapshot(pid_t pid, struct vma_rec **out, size_t *n,
 	skel->rodata->target_tgid = pid;
 	err = vma_iter_bpf__load(skel);
 	if (err) {
-		snprintf(why, whylen, "cannot load the iter/task_vma program: %s",
-			 strerror(-err));
+		snprintf(why, whylen, "cannot load the iter/task_vma program: %s%s",
+			 strerror(-err), err == -EPERM ? " (needs CAP_BPF and "
+			 "CAP_PERFMON, or root)" : "");
 		goto out;
 	}
 	linfo.task.pid = pid;
