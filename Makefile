@@ -51,7 +51,7 @@ VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
 VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-integration test-san check-valgrind fuzz install clean bench demo
+.PHONY: all deps run test test-unit test-integration test-san check-valgrind fuzz soak install clean bench demo
 all: $(OUTPUT)/vmscope $(WORKLOADS)
 
 # ---- dependencies ---------------------------------------------------------
@@ -135,6 +135,10 @@ test-integration: all
 
 bench: all
 	$(Q)./bench/run.sh $(OUTPUT)
+
+# faults and trace at full rate for SOAK_SECONDS (60): RSS, lost, totals
+soak: all
+	$(Q)./bench/soak.sh $(OUTPUT)
 
 install: all
 	install -D -m 0755 $(OUTPUT)/vmscope $(DESTDIR)$(PREFIX)/sbin/vmscope

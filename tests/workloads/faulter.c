@@ -8,6 +8,7 @@
  *   faulter twice MB          the benchmark: touch MB twice (MADV_DONTNEED
  *                             between), NOHUGEPAGE: MB/2 faults per pass;
  *                             prints "wall S cpu S" of the touching
+ *   faulter soak S MB         for S seconds: touch MB, MADV_DONTNEED, again
  *   faulter hold MB           map MB, print "region START END", wait for
  *                             SIGUSR1, write every page, print "touched N"
  *                             (N: faults it took, by getrusage), then wait
@@ -166,6 +167,17 @@ int main(int argc, char **argv)
 		       (b.tv_nsec - a.tv_nsec) / 1e9,
 		       (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+		return 0;
+	}
+	if (!strcmp(argv[1], "soak") && argc > 3) {
+		size_t mb = strtoul(argv[3], NULL, 0) << 20;
+		time_t end = time(NULL) + (time_t)strtol(argv[2], NULL, 0);
+
+		p = anon(mb);
+		while (time(NULL) < end) {
+			touch(p, mb);
+			madvise(p, mb, MADV_DONTNEED);
+		}
 		return 0;
 	}
 	if (!strcmp(argv[1], "hold")) {
