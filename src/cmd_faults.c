@@ -1052,6 +1052,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	}
 	w->c = c;
 	w->out = s.out;
+	vm_model_drop_exited(w->vm, mo.system_wide);
 	w->summary_mode = fo.summary;
 	w->exact = fo.exact;
 	w->vma_path = vma_arg && !fo.addr_hi ? vma_arg : NULL;

@@ -33,11 +33,17 @@ struct vm_model {
 	struct vm_proc *procs;		/* open addressing by pid */
 	size_t nprocs, proccap;
 	struct vm_model_stats st;
+	bool drop_exited;
 };
 
 struct vm_model *vm_model_new(void)
 {
 	return calloc(1, sizeof(struct vm_model));
+}
+
+void vm_model_drop_exited(struct vm_model *m, bool drop)
+{
+	m->drop_exited = drop;
 }
 
 void vm_model_free(struct vm_model *m)
@@ -413,6 +419,18 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev)
 			vm_model_learn_path(m, ev->vma[0].dev, ev->vma[0].ino, path, len);
 		if (ev->nvma)
 			put_vma(m, p, &ev->vma[0]);
+		p->changed = true;
+		break;
+	case MM_EV_EXIT:
+		/* the process is gone. Its threads' last faults may still be
+		 * on their way, so keep the VMAs unless told to save memory
+		 * (a long system-wide run); then a later lookup reads /proc */
+		if (!m->drop_exited)
+			break;
+		free(p->v);
+		p->v = NULL;
+		p->n = p->cap = 0;
+		p->unsure = true;
 		p->changed = true;
 		break;
 	case MM_EV_FORK:

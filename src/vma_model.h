@@ -38,6 +38,9 @@ struct vm_model;
 
 struct vm_model *vm_model_new(void);
 void vm_model_free(struct vm_model *m);
+/* Forget a process's VMAs when it exits (system-wide: memory stays flat;
+ * otherwise kept for its threads' last events). */
+void vm_model_drop_exited(struct vm_model *m, bool drop);
 
 /* Paths by (s_dev in the kernel's encoding, inode). */
 void vm_model_learn_path(struct vm_model *m, uint32_t dev, uint64_t ino,

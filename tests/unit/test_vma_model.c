@@ -161,6 +161,24 @@ int main(void)
 		ok(first && !again, "changes are reported once");
 	}
 
+	/* exit: kept by default (threads' last faults still come), dropped
+	 * when asked (a system-wide run must not grow forever) */
+	e = ev(MM_EV_EXIT, 0, 0);
+	e.pid = PID + 1;
+	vm_model_event(m, &e);
+	ok(vm_model_find(m, PID + 1, 0x20000000) != NULL, "exit keeps the VMAs by default");
+	vm_model_drop_exited(m, true);
+	vm_model_event(m, &e);
+	{
+		size_t n;
+
+		vm_model_vmas(m, PID + 1, &n);
+		ok(n == 0 && vm_model_find(m, PID + 1, 0x20000000) == NULL,
+		   "an exited process's VMAs are dropped");
+		vm_model_vmas(m, PID, &n);
+		ok(n == 5, "its parent's stay (%zu)", n);
+	}
+
 	p = vm_model_path(m, 8, 42);
 	ok(p && !strcmp(p, "/bin/app"), "(dev, inode) -> path learned from the record");
 	vm_model_free(m);
