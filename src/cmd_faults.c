@@ -296,7 +296,7 @@ static int on_fault(const void *data, size_t size, void *arg)
 	}
 	count_fault(w, (pid_t)r->e.pid, v, access_of(r->e.error_code), r->e.result,
 		    r->e.flags & FLT_KERNEL, 1);
-	if ((r->e.flags & FLT_HAS_LAT) && r->e.result < FLT_NR_RESULTS) {
+	if (r->e.flags & FLT_HAS_LAT) {	/* result is in range: decoded */
 		uint64_t l = r->e.latency_ns;
 		unsigned int b = 0;
 
@@ -386,7 +386,7 @@ static void plain_row(struct watcher *w, const struct fault_row *r)
 	n = snprintf(line, sizeof(line), "%9.6f %7u %c%c %-7s %7s 0x%012" PRIx64
 		     " %-10s %s", (double)(e->ts_ns - w->t0) / 1e9, e->tid,
 		     "rwx"[access_of(e->error_code)], e->flags & FLT_KERNEL ? 'k' : ' ',
-		     e->result < FLT_NR_RESULTS ? result_names[e->result] : "?", lat,
+		     result_names[e->result], lat,
 		     (uint64_t)e->addr, pfn, where);
 	if (!w->c->wide && n > 80)
 		line[80] = '\0';
@@ -418,24 +418,12 @@ static void json_row(struct watcher *w, const struct fault_row *r)
 	json_strn(j, e->comm, strnlen(e->comm, sizeof(e->comm)));
 	json_khex(j, "addr", e->addr);
 	json_khex(j, "ip", e->ip);
-	json_key(j, "ip_sym");
-	if (r->sym[0])
-		json_str(j, r->sym);
-	else
-		json_null(j);
-	json_key(j, "ip_file");
-	if (r->ipfile)
-		json_str(j, r->ipfile);
-	else
-		json_null(j);
+	json_kstr(j, "ip_sym", r->sym[0] ? r->sym : NULL);
+	json_kstr(j, "ip_file", r->ipfile);
 	json_kstr(j, "access", access_names[access_of(e->error_code)]);
 	json_kbool(j, "user", !(e->flags & FLT_KERNEL));
 	json_khex(j, "error_code", e->error_code);
-	json_key(j, "result");
-	if (e->result && e->result < FLT_NR_RESULTS)
-		json_str(j, result_names[e->result]);
-	else
-		json_null(j);
+	json_kstr(j, "result", e->result ? result_names[e->result] : NULL);
 	if (e->flags & FLT_INFERRED)
 		json_kbool(j, "inferred", true);
 	if (e->result == FLT_SIGBUS || e->result == FLT_SIGSEGV)
@@ -450,11 +438,7 @@ static void json_row(struct watcher *w, const struct fault_row *r)
 		json_obj_begin(j);
 		json_khex(j, "start", r->vstart);
 		json_khex(j, "end", r->vend);
-		json_key(j, "path");
-		if (r->vpath)
-			json_str(j, r->vpath);
-		else
-			json_null(j);
+		json_kstr(j, "path", r->vpath);
 		json_obj_end(j);
 	} else {
 		json_null(j);
@@ -530,6 +514,7 @@ static void flush_batch(struct watcher *w)
 
 /* ---- --summary: the kernel's counts ----------------------------------------- */
 
+/* Give the kernel the VMA table of every process we know, where changed. */
 /* Give the kernel the VMA table of every process we know, where changed. */
 static void push_bounds(struct watcher *w)
 {
@@ -664,11 +649,7 @@ static void json_tables(struct watcher *w)
 			json_hex(j, v->end);
 		else
 			json_null(j);
-		json_key(j, "path");
-		if (v->path)
-			json_str(j, v->path);
-		else
-			json_null(j);
+		json_kstr(j, "path", v->path);
 		json_ku64(j, "faults", v->total);
 		for (a = 0; a < 3; a++) {
 			uint64_t s = 0;
@@ -692,16 +673,8 @@ static void json_tables(struct watcher *w)
 		json_obj_begin(j);
 		json_ku64(j, "pid", (uint64_t)w->iprows[i].pid);
 		json_khex(j, "ip", w->iprows[i].ip);
-		json_key(j, "sym");
-		if (s)
-			json_str(j, s);
-		else
-			json_null(j);
-		json_key(j, "file");
-		if (file)
-			json_str(j, file);
-		else
-			json_null(j);
+		json_kstr(j, "sym", s);
+		json_kstr(j, "file", file);
 		json_ku64(j, "faults", w->iprows[i].count);
 		json_obj_end(j);
 	}
@@ -830,10 +803,17 @@ static double self_cpu(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* records dropped: fault records, and VMA-change records of the ring */
+static uint64_t lost_total(const struct watcher *w)
+{
+	return fltrace_lost(w->ft) + mmtrace_lost(w->mt);
+}
+
 static void report(struct watcher *w, const char *type, double secs, double rate,
-		   uint64_t lost, const struct stream *s)
+		   const struct stream *s)
 {
 	double cpu = self_cpu();
+	uint64_t lost = lost_total(w);
 
 	if (w->nvrows)		/* qsort(NULL, 0) is undefined */
 		qsort(w->vrows, w->nvrows, sizeof(*w->vrows), cmp_vrow);
@@ -931,45 +911,36 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		{ "pid", required_argument, NULL, 'p' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "comm", required_argument, NULL, 'C' },
+		STREAM_LONGOPTS,
 		{ "vma", required_argument, NULL, 'V' },
 		{ "access", required_argument, NULL, 'A' },
 		{ "result", required_argument, NULL, 'r' },
 		{ "summary", no_argument, NULL, 's' },
 		{ "latency", no_argument, NULL, 'L' },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "ring-size", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mmtrace_opts mo = { .ring_bytes = 8 << 20 };
+	struct stream_args sa = { .ring_bytes = 8 << 20 };
+	struct mmtrace_opts mo = { 0 };
 	struct fltrace_opts fo = { .mm = &mo, .access_mask = 7, .result_mask = 0x7f };
 	struct watcher *w = NULL;
 	struct ptwalk *pw = NULL;
 	struct stream s;
-	const char *outpath = NULL, *comm = NULL, *vma_arg = NULL;
-	char why[256], **cmd = NULL;
-	int opt, r, pid = 0, ret;
-	uint64_t lost = 0, lost_seen = 0, interval = 0, last_faults = 0;
+	const char *vma_arg = NULL;
+	char why[256];
+	int opt, r, ret;
+	uint64_t interval = 0, last_faults = 0;
 	double next_print = 0, last_print;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+p:fsLi:o:" CLI_COMMON_SHORTOPTS, longopts,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+" STREAM_SHORTOPTS "sLi:" CLI_COMMON_SHORTOPTS,
+				  longopts, NULL)) != -1) {
+		r = stream_opt(c, &sa, opt, optarg);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			continue;
 		switch (opt) {
-		case 'p':
-			r = cli_parse_pid(c, optarg, &pid);
-			if (r)
-				return r;
-			continue;
-		case 'f':
-			mo.follow_forks = true;
-			continue;
-		case 'C':
-			comm = optarg;
-			continue;
 		case 'V':
 			vma_arg = optarg;
 			continue;
@@ -999,22 +970,12 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 				return cli_error(c, EXIT_USAGE, "bad --interval '%s': seconds, "
 						 "1 to 86400", optarg);
 			continue;
-		case 'o':
-			outpath = optarg;
-			continue;
-		case 'R':
-			if (parse_ring_size(optarg, &mo.ring_bytes))
-				return cli_error(c, EXIT_USAGE, "bad --ring-size '%s': a power "
-						 "of two from 4K to 1G", optarg);
-			continue;
 		}
 		r = cli_command_opt(c, opt, optarg, faults_usage);
 		if (r >= 0)
 			return r;
 	}
-	if (optind < argc)
-		cmd = argv + optind;
-	r = cli_check_target(c, pid, cmd, comm);
+	r = stream_args_end(c, &sa, argc, argv);
 	if (r)
 		return r;
 	if (interval && !fo.summary)
@@ -1028,15 +989,14 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	if (!have_cap(CAP_BPF) && !have_cap(CAP_SYS_ADMIN))
 		return cli_error(c, EXIT_PRIVILEGE, "faults needs root: CAP_BPF and "
 				 "CAP_PERFMON (CAP_SYS_ADMIN for frames and page flags)");
-	mo.system_wide = !pid && !cmd;
-	mo.comm = comm;
+	stream_mmtrace_opts(&sa, &mo);
 	mo.wake_each = fo.summary;	/* only VMA changes go through the ring */
 
-	ret = stream_begin(&s, c, pid, cmd, outpath);
+	ret = stream_begin(&s, c, &sa);
 	if (ret)
 		goto out;
 	if (vma_arg) {
-		r = vma_bounds(c, pid, vma_arg, &fo.addr_lo, &fo.addr_hi);
+		r = vma_bounds(c, sa.pid, vma_arg, &fo.addr_lo, &fo.addr_hi);
 		if (r < 0) {
 			ret = -r;
 			goto out;
@@ -1095,7 +1055,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		note_pid(w, s.pid);
-		if (!cmd)
+		if (!sa.cmd)
 			vm_model_seed(w->vm, s.pid);
 	}
 	if (fo.summary)
@@ -1104,7 +1064,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 		fprintf(w->out, "%9s %7s %-2s %-7s %7s %-14s %-10s %s\n", "TIME", "TID", "A",
 			"RESULT", "LAT", "ADDRESS", "PFN", "WHERE");
 	ret = stream_go(&s, mmtrace_fd(w->mt), "watching faults of", "tracepoint",
-			mo.follow_forks);
+			sa.follow);
 	if (ret)
 		goto out;
 	last_print = now_sec();
@@ -1112,12 +1072,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	while (!(r = stream_wait(&s, 100))) {
 		mmtrace_consume(w->mt);
 		flush_batch(w);
-		lost = fltrace_lost(w->ft) + mmtrace_lost(w->mt);
-		if (lost > lost_seen) {
-			cli_note(c, "%" PRIu64 " events lost: the ring buffer was full "
-				 "(try --ring-size)", lost - lost_seen);
-			lost_seen = lost;
-		}
+		stream_note_lost(&s, lost_total(w));
 		if (fo.summary) {
 			push_bounds(w);
 			if (interval && now_sec() >= next_print) {
@@ -1126,7 +1081,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 				read_kernel_counts(w);
 				report(w, "interval", t - s.t_start,
 				       (double)(w->faults - last_faults) / (t - last_print),
-				       lost, NULL);
+				       NULL);
 				last_faults = w->faults;
 				last_print = t;
 				next_print = t + (double)interval;
@@ -1137,10 +1092,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 		ret = -r;
 	mmtrace_consume(w->mt);		/* what arrived before the end */
 	flush_batch(w);
-	lost = fltrace_lost(w->ft) + mmtrace_lost(w->mt);
-	if (lost > lost_seen)
-		cli_note(c, "%" PRIu64 " events lost: the ring buffer was full "
-			 "(try --ring-size)", lost - lost_seen);
+	stream_note_lost(&s, lost_total(w));
 	if (fo.summary) {
 		read_kernel_counts(w);
 		if (fltrace_agg_dropped(w->ft))
@@ -1150,7 +1102,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	{
 		double secs = now_sec() - s.t_start;
 
-		report(w, "summary", secs, secs > 0 ? (double)w->faults / secs : 0, lost, &s);
+		report(w, "summary", secs, secs > 0 ? (double)w->faults / secs : 0, &s);
 	}
 	if (!ret && s.have_exit)
 		ret = s.exit_code;

@@ -425,62 +425,37 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		{ "pid", required_argument, NULL, 'p' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "comm", required_argument, NULL, 'C' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "ring-size", required_argument, NULL, 'R' },
+		STREAM_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mmtrace_opts mo = { .ring_bytes = 4 << 20 };
+	struct stream_args sa = { .ring_bytes = 4 << 20 };
+	struct mmtrace_opts mo = { 0 };
 	struct tracer *t = NULL;
 	struct stream s;
-	const char *outpath = NULL, *comm = NULL;
-	char why[256], **cmd = NULL;
-	int opt, r, pid = 0, ret;
-	uint64_t lost = 0, lost_seen = 0;
+	char why[256];
+	int opt, r, ret;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+p:fo:" CLI_COMMON_SHORTOPTS, longopts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			r = cli_parse_pid(c, optarg, &pid);
-			if (r)
-				return r;
+	while ((opt = getopt_long(argc, argv, "+" STREAM_SHORTOPTS CLI_COMMON_SHORTOPTS,
+				  longopts, NULL)) != -1) {
+		r = stream_opt(c, &sa, opt, optarg);
+		if (r > 0)
+			return r;
+		if (r == 0)
 			continue;
-		case 'f':
-			mo.follow_forks = true;
-			continue;
-		case 'C':
-			comm = optarg;
-			continue;
-		case 'o':
-			outpath = optarg;
-			continue;
-		case 'R':
-			if (parse_ring_size(optarg, &mo.ring_bytes))
-				return cli_error(c, EXIT_USAGE, "bad --ring-size '%s': a power "
-						 "of two from 4K to 1G", optarg);
-			continue;
-		}
 		r = cli_command_opt(c, opt, optarg, trace_usage);
 		if (r >= 0)
 			return r;
 	}
-	if (optind < argc)
-		cmd = argv + optind;
-	r = cli_check_target(c, pid, cmd, comm);
+	r = stream_args_end(c, &sa, argc, argv);
 	if (r)
 		return r;
 	if (c->mode == MECH_FENTRY || c->mode == MECH_KPROBE)
 		return cli_error(c, EXIT_PRIVILEGE, "trace: --mode=%s is not available: "
 				 "trace attaches to the syscall tracepoints only (use "
 				 "--mode=tracepoint or auto)", mech_name(c->mode));
-	mo.system_wide = !pid && !cmd;
-	mo.comm = comm;
-
-	ret = stream_begin(&s, c, pid, cmd, outpath);
+	stream_mmtrace_opts(&sa, &mo);
+	ret = stream_begin(&s, c, &sa);
 	if (ret)
 		goto out;
 	t = calloc(1, sizeof(*t));
@@ -509,26 +484,18 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		}
 		vm_model_seed(t->vm, s.pid);
 	}
-	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", "tracepoint", mo.follow_forks);
+	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", "tracepoint", sa.follow);
 	if (ret)
 		goto out;
 	while (!(r = stream_wait(&s, 100))) {
 		mmtrace_consume(t->mt);
-		lost = mmtrace_lost(t->mt);
-		if (lost > lost_seen) {
-			cli_note(c, "%" PRIu64 " events lost: the ring buffer was full "
-				 "(try --ring-size)", lost - lost_seen);
-			lost_seen = lost;
-		}
+		stream_note_lost(&s, mmtrace_lost(t->mt));
 	}
 	if (r < 0)
 		ret = -r;
 	mmtrace_consume(t->mt);	/* what arrived before the end */
-	lost = mmtrace_lost(t->mt);
-	if (lost > lost_seen)
-		cli_note(c, "%" PRIu64 " events lost: the ring buffer was full "
-			 "(try --ring-size)", lost - lost_seen);
-	summary(t, now_sec() - s.t_start, lost, s.exit_code, s.have_exit);
+	stream_note_lost(&s, mmtrace_lost(t->mt));
+	summary(t, now_sec() - s.t_start, mmtrace_lost(t->mt), s.exit_code, s.have_exit);
 	if (!ret && s.have_exit)
 		ret = s.exit_code;
 out:

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -10,9 +12,58 @@
 #include "stream.h"
 #include "util.h"
 
-int stream_begin(struct stream *s, struct cli *c, pid_t pid, char **cmd,
-		 const char *outpath)
+int stream_opt(const struct cli *c, struct stream_args *a, int opt, const char *arg)
 {
+	switch (opt) {
+	case 'p':
+		return cli_parse_pid(c, arg, &a->pid);
+	case 'f':
+		a->follow = true;
+		return 0;
+	case 'C':
+		a->comm = arg;
+		return 0;
+	case 'o':
+		a->outpath = arg;
+		return 0;
+	case 'R':
+		if (parse_ring_size(arg, &a->ring_bytes))
+			return cli_error(c, EXIT_USAGE, "bad --ring-size '%s': a power "
+					 "of two from 4K to 1G", arg);
+		return 0;
+	}
+	return -1;
+}
+
+int stream_args_end(const struct cli *c, struct stream_args *a, int argc, char **argv)
+{
+	if (optind < argc)
+		a->cmd = argv + optind;
+	return cli_check_target(c, a->pid, a->cmd, a->comm);
+}
+
+void stream_mmtrace_opts(const struct stream_args *a, struct mmtrace_opts *mo)
+{
+	mo->system_wide = !a->pid && !a->cmd;
+	mo->follow_forks = a->follow;
+	mo->comm = a->comm;
+	mo->ring_bytes = a->ring_bytes;
+}
+
+void stream_note_lost(struct stream *s, uint64_t lost)
+{
+	if (lost <= s->lost_seen)
+		return;
+	cli_note(s->c, "%" PRIu64 " events lost: the ring buffer was full "
+		 "(try --ring-size)", lost - s->lost_seen);
+	s->lost_seen = lost;
+}
+
+int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
+{
+	pid_t pid = a->pid;
+	char **cmd = a->cmd;
+	const char *outpath = a->outpath;
 	sigset_t mask;
 	int r;
 
