@@ -396,15 +396,14 @@ int BPF_PROG(pf_exit, struct task_struct *task)
 	return 0;
 }
 
-/* lean mode: a system call means the thread's last fault is over */
+/* lean mode (not attached in exact mode): a system call means the
+ * thread's last fault is over */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(pf_syscall, struct pt_regs *regs, long nr)
 {
 	struct pending *p;
 	__u64 id;
 
-	if (exact)
-		return 0;
 	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
 	if (!p || !p->ts)
 		return 0;	/* untraced tasks have no storage: cheap */

@@ -93,6 +93,10 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		snprintf(why, whylen, "cannot load the fault tracer: %s", strerror(-err));
 		goto fail;
 	}
+	/* exact mode learns every fault's end from PAGE_FAULTS_MIN: no need
+	 * to run a program on every system call of the machine */
+	if (o->exact)
+		bpf_program__set_autoattach(f->skel->progs.pf_syscall, false);
 	err = fault_bpf__attach(f->skel);	/* the tracepoints */
 	if (err) {
 		snprintf(why, whylen, "cannot attach to exceptions:page_fault_user/"

@@ -312,7 +312,7 @@ static int on_fault(const void *data, size_t size, void *arg)
 	return 0;
 }
 
-static void push_bounds(struct watcher *w);
+static void push_bounds_of(struct watcher *w, pid_t pid);
 
 static int on_mm(const struct mm_event *ev, void *arg)
 {
@@ -322,9 +322,13 @@ static int on_mm(const struct mm_event *ev, void *arg)
 	if (ev->type == MM_EV_FORK)
 		note_pid(w, (pid_t)ev->ret);
 	/* --summary: the kernel files faults under the VMAs it was given;
-	 * give it a new mapping before the process faults on it much */
-	if (w->summary_mode)
-		push_bounds(w);
+	 * give it a new mapping before the process faults on it much (only
+	 * this event's processes: the others did not change) */
+	if (w->summary_mode) {
+		push_bounds_of(w, (pid_t)ev->pid);
+		if (ev->type == MM_EV_FORK)
+			push_bounds_of(w, (pid_t)ev->ret);
+	}
 	return 0;
 }
 
@@ -515,26 +519,32 @@ static void flush_batch(struct watcher *w)
 /* ---- --summary: the kernel's counts ----------------------------------------- */
 
 /* Give the kernel the VMA table of every process we know, where changed. */
-/* Give the kernel the VMA table of every process we know, where changed. */
-static void push_bounds(struct watcher *w)
+/* Give the kernel pid's VMA table, if it changed since it last got it. */
+static void push_bounds_of(struct watcher *w, pid_t pid)
 {
 	static struct flt_bounds b;
-	size_t i, k, n;
+	const struct vm_ent *v;
+	__u32 key = (__u32)pid;
+	size_t k, n;
 
-	for (i = 0; i < w->npids; i++) {
-		const struct vm_ent *v;
-		__u32 key = (__u32)w->pids[i];
-
-		if (!vm_model_take_changed(w->vm, w->pids[i]))
-			continue;
-		v = vm_model_vmas(w->vm, w->pids[i], &n);
-		b.n = n < FLT_BOUNDS ? (__u32)n : FLT_BOUNDS;
-		for (k = 0; k < b.n; k++) {
-			b.start[k] = v[k].start;
-			b.end[k] = v[k].end;
-		}
-		bpf_map_update_elem(fltrace_bounds_fd(w->ft), &key, &b, BPF_ANY);
+	if (!vm_model_take_changed(w->vm, pid))
+		return;
+	v = vm_model_vmas(w->vm, pid, &n);
+	b.n = n < FLT_BOUNDS ? (__u32)n : FLT_BOUNDS;
+	for (k = 0; k < b.n; k++) {
+		b.start[k] = v[k].start;
+		b.end[k] = v[k].end;
 	}
+	bpf_map_update_elem(fltrace_bounds_fd(w->ft), &key, &b, BPF_ANY);
+}
+
+/* ... for every process we know */
+static void push_bounds(struct watcher *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->npids; i++)
+		push_bounds_of(w, w->pids[i]);
 }
 
 static uint64_t percpu_sum(int fd, const void *key, uint64_t *vals, int ncpu)
