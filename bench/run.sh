@@ -24,6 +24,18 @@ best() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# bpftrace_vs WHAT BASE_SECONDS SCRIPT COMMAND: bpftrace running SCRIPT on
+# COMMAND, as a ratio to BASE_SECONDS, or why it cannot run
+bpftrace_vs() {
+	local bt
+	if ! command -v bpftrace >/dev/null; then
+		echo "  bpftrace: not installed"
+		return
+	fi
+	bt=$(best 1 bpftrace -o "$B/bt.txt" -e "$3" -c "$4")
+	echo "  bpftrace $1: ${bt}s = $(ratio "$bt" "$2")x"
+}
+
 start() {
 	local f=$B/wl.$$.out
 	"$W/bigmap" "$@" >"$f" &
@@ -86,13 +98,10 @@ if perf trace -e mmap -o /dev/null true >/dev/null 2>&1; then
 else
 	echo "  perf trace: cannot run here ($(perf trace -e mmap -o /dev/null true 2>&1 | head -1))"
 fi
-if command -v bpftrace >/dev/null; then
-	bt=$(best 1 bpftrace -e 'tracepoint:syscalls:sys_exit_mmap,tracepoint:syscalls:sys_exit_munmap { printf("%d\n", args->ret); }' -c "$MM loop $n10")
-	echo "  bpftrace printf per call ($n10 pairs): $(ratio "$bt" "$base10")x"
-else
-	echo "  bpftrace: not installed"
-fi
-rm -f "$B/trace.txt" "$B/trace.json" "$B/strace.txt" "$B/perf.txt"
+bpftrace_vs "printf per call ($n10 pairs)" "$base10" \
+	'tracepoint:syscalls:sys_exit_mmap,tracepoint:syscalls:sys_exit_munmap { printf("%d\n", args->ret); }' \
+	"$MM loop $n10"
+rm -f "$B/trace.txt" "$B/trace.json" "$B/strace.txt" "$B/perf.txt" "$B/bt.txt"
 
 echo "== trace: start to attached"
 for _ in 1 2 3; do "$V" trace -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
@@ -136,12 +145,9 @@ if perf trace --pf=all -o /dev/null true >/dev/null 2>&1; then
 else
 	echo "  perf trace --pf=all: cannot run here ($(perf trace --pf=all -o /dev/null true 2>&1 | head -1))"
 fi
-if command -v bpftrace >/dev/null; then
-	bt=$(best 1 bpftrace -o "$B/bt.txt" -e 'tracepoint:exceptions:page_fault_user { printf("%lx %lx\n", args->address, args->error_code); }' -c "$F twice $FMB")
-	echo "  bpftrace printf per fault (whole run): ${bt}s = $(ratio "$bt" "$fbase")x"
-else
-	echo "  bpftrace: not installed"
-fi
+bpftrace_vs "printf per fault (whole run)" "$fbase" \
+	'tracepoint:exceptions:page_fault_user { printf("%lx %lx\n", args->address, args->error_code); }' \
+	"$F twice $FMB"
 rm -f "$B/faults.json" "$B/faults.sum" "$B/perf.txt" "$B/bt.txt"
 
 echo "== faults: start to attached"
