@@ -113,6 +113,8 @@ static __always_inline int frame_of(__u64 addr, __u64 *pfn, __u8 *level)
 
 	if (!direct_base || !table)
 		return -1;
+	/* unrolled: 6.1 rejects a loop whose back-edge follows a call */
+#pragma unroll
 	for (l = 4; l >= 0; l--) {
 		__u32 shift = 12 + 9 * l;
 

@@ -159,7 +159,8 @@ static __always_inline void submit(struct mm_event *ev)
 		       (ev->nvma & (MM_MAX_VMAS - 1)) * sizeof(struct mm_vma);
 	/* batch wake-ups: per-event wake-ups cost ~70% on busy workloads
 	 * (KERNELS.md); user space also polls on a short timeout */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ||
+	    ev->type == MM_EV_EXEC)	/* rare; user space reads /proc then */
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, ev, size, flags))
 		__sync_fetch_and_add(&lost, 1);

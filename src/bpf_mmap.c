@@ -161,3 +161,8 @@ void mmtrace_close(struct mmtrace *t)
 	mmap_bpf__destroy(t->skel);
 	free(t);
 }
+
+void mmtrace_at_exec(void *t)
+{
+	mmtrace_consume(t);
+}

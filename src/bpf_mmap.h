@@ -62,6 +62,8 @@ int mmtrace_add(struct mmtrace *t, pid_t pid);
  * wake-up (batched), so call mmtrace_consume on a short timeout too. */
 int mmtrace_fd(const struct mmtrace *t);
 int mmtrace_consume(struct mmtrace *t);
+/* mmtrace_consume for stream.at_exec (arg: the struct mmtrace) */
+void mmtrace_at_exec(void *t);
 uint64_t mmtrace_lost(const struct mmtrace *t);
 /* Does the kernel report exec's VMAs itself (6.7+ task_vma iterator)? */
 bool mmtrace_has_exec_vmas(const struct mmtrace *t);

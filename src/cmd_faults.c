@@ -321,6 +321,10 @@ static int on_mm(const struct mm_event *ev, void *arg)
 	vm_model_event(w->vm, ev);
 	if (ev->type == MM_EV_FORK)
 		note_pid(w, (pid_t)ev->ret);
+	/* before 6.7 no VMA records follow an exec: read /proc now, while
+	 * the process surely lives, not at the first lookup */
+	if (ev->type == MM_EV_EXEC && !mmtrace_has_exec_vmas(w->mt))
+		vm_model_seed(w->vm, (pid_t)ev->pid);
 	/* --summary: the kernel files faults under the VMAs it was given;
 	 * give it a new mapping before the process faults on it much (only
 	 * this event's processes: the others did not change) */
@@ -1073,6 +1077,12 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	if (!c->json && !fo.summary)
 		fprintf(w->out, "%9s %7s %-2s %-7s %7s %-14s %-10s %s\n", "TIME", "TID", "A",
 			"RESULT", "LAT", "ADDRESS", "PFN", "WHERE");
+	/* no exec VMA records: read /proc while the command is stopped
+	 * at its exec (the ring holds the exec event by then) */
+	if (!mmtrace_has_exec_vmas(w->mt)) {
+		s.at_exec = mmtrace_at_exec;
+		s.at_exec_arg = w->mt;
+	}
 	ret = stream_go(&s, mmtrace_fd(w->mt), "watching faults of", "tracepoint",
 			sa.follow);
 	if (ret)

@@ -298,7 +298,10 @@ static int on_frame(const struct frame_item *it, void *arg)
 		}
 		return 0;
 	}
-	if (o->have && !o->each && continues(&o->run, it)) {
+	/* --each: a page per line, but a hole stays one line whether the
+	 * kernel reported it whole (PAGEMAP_SCAN) or page by page */
+	if (o->have && (!o->each || (!it->present && !it->swapped)) &&
+	    continues(&o->run, it)) {
 		o->run.pages += it->pages;
 		return 0;
 	}
@@ -367,7 +370,7 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 	struct vma_table t = {};
 	const char *range = NULL, *vma_addr = NULL;
 	uint64_t lo = 0, hi = 0, limit;
-	bool all = false, any = false;
+	bool all = false, any = false, tried = false;
 	char why[256];
 	int opt, r, pid, fd = -1, levels;
 	size_t i;
@@ -443,11 +446,18 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		if (v->m.end <= lo || v->m.start >= hi)
 			continue;
 		any = true;
-		if (vma_pagemap_blind(v) && !so.pw && !c->no_bpf &&
-		    ptwalk_open(&so.pw, why, sizeof(why))) {
-			cli_note(c, "page-table walk unavailable: %s", why);
+		if (so.pw || c->no_bpf || tried)
+			continue;
+		/* before 6.7 (no PAGEMAP_SCAN) the walk also tells a
+		 * PMD-mapped THP from a split one */
+		if (!vma_pagemap_blind(v) && pagemap_scan_supported())
+			continue;
+		tried = true;
+		if (ptwalk_open(&so.pw, why, sizeof(why))) {
+			cli_note(c, "page-table walk unavailable: %s%s", why,
+				 pagemap_scan_supported() ? "" :
+				 " (THPs are shown as 4K pages)");
 			so.pw = NULL;
-			break;
 		}
 	}
 	if (!any) {

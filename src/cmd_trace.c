@@ -208,6 +208,43 @@ static void json_head(struct tracer *t, const char *type, const struct mm_event 
 	json_strn(&t->j, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
 }
 
+/*
+ * Kernels before 6.7 have no open-coded VMA iterator for the exec program:
+ * report exec's VMAs from the /proc/PID/maps read that seeded the model
+ * just after the exec.  The program may have run a little by then (the
+ * loader's first mappings can be there too): "snapshot": true says so.
+ */
+static void exec_snapshot(struct tracer *t, const struct mm_event *ev)
+{
+	const struct vm_ent *v;
+	size_t i, n;
+
+	v = vm_model_vmas(t->vm, (pid_t)ev->pid, &n);
+	for (i = 0; v && i < n; i++) {
+		if (!t->c->json) {
+			char *esc = v[i].path ? text_escape(v[i].path, strlen(v[i].path)) : NULL;
+
+			fprintf(t->out, "    exec 0x%" PRIx64 "-0x%" PRIx64 " %s %s\n",
+				v[i].start, v[i].end, v[i].perms,
+				esc ? esc : v[i].path ? "?" : "[anon]");
+			free(esc);
+			continue;
+		}
+		json_head(t, "exec_vma", ev);
+		json_key(&t->j, "vma");
+		json_obj_begin(&t->j);
+		json_khex(&t->j, "start", v[i].start);
+		json_khex(&t->j, "end", v[i].end);
+		json_kstr(&t->j, "perms", v[i].perms);
+		json_kstr(&t->j, "path", v[i].path);
+		json_khex(&t->j, "pgoff", v[i].pgoff);
+		json_obj_end(&t->j);
+		json_kbool(&t->j, "snapshot", true);
+		json_obj_end(&t->j);
+		json_end_doc(&t->j);
+	}
+}
+
 static void json_call(struct tracer *t, const struct mm_event *ev,
 		      const struct mm_call *call, const char *path, size_t plen)
 {
@@ -331,8 +368,11 @@ static int on_event(const struct mm_event *ev, void *arg)
 		} else {
 			fprintf(t->out, "%10.6f %d exec %.16s%s\n",
 				(double)(ev->ts_ns - t->t0) / 1e9, ev->pid, ev->comm,
-				t->exec_vmas ? ", VMAs it made:" : "");
+				t->exec_vmas ? ", VMAs it made:" :
+				", VMAs read from /proc just after (before 6.7):");
 		}
+		if (!t->exec_vmas)
+			exec_snapshot(t, ev);
 		break;
 	case MM_EV_FORK:
 		if (t->c->json) {
@@ -483,6 +523,12 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		vm_model_seed(t->vm, s.pid);
+	}
+	/* no exec VMA records: read /proc while the command is stopped
+	 * at its exec (the ring holds the exec event by then) */
+	if (!t->exec_vmas) {
+		s.at_exec = mmtrace_at_exec;
+		s.at_exec_arg = t->mt;
 	}
 	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", "tracepoint", sa.follow);
 	if (ret)

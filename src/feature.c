@@ -161,9 +161,8 @@ static int probe_fentry_one(int btf_id, enum bpf_attach_type type,
 		/* -ENOTSUPP (524): trampoline cannot take this many arguments
 		 * (6.1 allows 6; do_mmap has 9) */
 		if (err == -524)
-			set_result(r, err, "%s attach: not supported for this "
-				   "function (too many arguments for the "
-				   "trampoline?)", what);
+			set_result(r, err, "%s attach: ENOTSUPP (more arguments "
+				   "than the trampoline takes?)", what);
 		else
 			set_result(r, err, "%s attach failed: %s", what, strerror(-err));
 		close(fd);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 
 #include "launch.h"
@@ -66,6 +67,39 @@ int launch_go(struct launch *l)
 	close(l->err_fd);
 	l->err_fd = -1;
 	return r == sizeof(e) ? e : 0;
+}
+
+int launch_seize(struct launch *l)
+{
+	if (ptrace(PTRACE_SEIZE, l->pid, NULL, (void *)(long)PTRACE_O_TRACEEXEC))
+		return -errno;
+	return 0;
+}
+
+int launch_exec_stop(struct launch *l, int *wstatus)
+{
+	int st;
+
+	for (;;) {
+		if (waitpid(l->pid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!WIFSTOPPED(st)) {
+			*wstatus = st;
+			return -ECHILD;
+		}
+		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
+			return 0;
+		/* a signal on its way in: deliver it and wait on */
+		ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)WSTOPSIG(st));
+	}
+}
+
+void launch_detach(struct launch *l)
+{
+	ptrace(PTRACE_DETACH, l->pid, NULL, NULL);
 }
 
 void launch_abort(struct launch *l)

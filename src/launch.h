@@ -19,6 +19,18 @@ int launch_prepare(struct launch *l, char **argv);
 /* Release it; returns 0 when exec succeeded, else the exec errno as a
  * positive number (the child has exited 127/126 then). */
 int launch_go(struct launch *l);
+/*
+ * Stop the command once, right after its exec, before its first
+ * instruction (kernels without exec VMA records: /proc/PID/maps read then
+ * is exactly what exec made).  launch_seize before launch_go (0 or
+ * -errno: not traceable, e.g. vmscope is itself being traced);
+ * launch_exec_stop after a successful launch_go waits for the stop
+ * (0), or the child's end (-ECHILD, *wstatus set); launch_detach lets it
+ * run on.
+ */
+int launch_seize(struct launch *l);
+int launch_exec_stop(struct launch *l, int *wstatus);
+void launch_detach(struct launch *l);
 /* Kill a child that was never released. */
 void launch_abort(struct launch *l);
 /* Exit status as a shell reports it: code, or 128 + signal. */

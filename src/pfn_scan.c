@@ -53,9 +53,71 @@ static void lookup_frames(struct scan *s, size_t n)
 		s->kflags_ok = s->counts_ok = false;
 }
 
+/* PMD leaves of a range, found by the page-table walk */
+struct pmd_leaves {
+	uint64_t *start;	/* 2 MiB-aligned starts, ascending */
+	size_t n, cap;
+};
+
+static int on_pmd_leaves(const struct ptw_rec *r, size_t n, void *arg)
+{
+	struct pmd_leaves *pl = arg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].level != PTW_PMD || !r[i].present)
+			continue;
+		if (pl->n == pl->cap) {
+			size_t cap = pl->cap ? 2 * pl->cap : 64;
+			uint64_t *p = realloc(pl->start, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			pl->start = p;
+			pl->cap = cap;
+		}
+		pl->start[pl->n++] = r[i].vaddr;
+	}
+	return 0;
+}
+
+/*
+ * Without PAGEMAP_SCAN (before 6.7) pagemap does not say whether a THP is
+ * mapped by one PMD or by 512 PTEs (after a split): ask the page table for
+ * the span of the chunk's THP pages.  Returns the PMD leaves found (none
+ * when the walk is unavailable: the pages are then shown as 4K).
+ */
+static void thp_leaves(struct scan *s, uint64_t lo, size_t n, struct pmd_leaves *pl)
+{
+	uint64_t first = 0, last = 0;
+	size_t i;
+
+	if (!s->o->pw || !s->kflags_ok || pagemap_scan_supported())
+		return;
+	for (i = 0; i < n; i++) {
+		if (!((s->raw[i] & PM_PRESENT) && (s->raw[i] & PM_PFN_MASK)) ||
+		    !(s->kflags[s->idx[i]] & (1ULL << KPF_THP)))
+			continue;
+		if (!last)
+			first = lo + (i << PAGE_SHIFT);
+		last = lo + ((i + 1) << PAGE_SHIFT);
+	}
+	if (last && ptwalk_leaves(s->o->pw, s->pid, first, last, on_pmd_leaves, pl))
+		pl->n = 0;
+}
+
+static bool in_pmd_leaf(const struct pmd_leaves *pl, size_t *k, uint64_t va)
+{
+	while (*k < pl->n && pl->start[*k] + (1ULL << 21) <= va)
+		(*k)++;
+	return *k < pl->n && pl->start[*k] <= va;
+}
+
 /* Pages of [lo, hi) from pagemap, hi - lo <= CHUNK_PAGES pages. */
 static int scan_chunk(struct scan *s, uint64_t lo, uint64_t hi, bool huge)
 {
+	struct pmd_leaves pl = { 0 };
+	size_t k = 0;
 	size_t n = (hi - lo) >> PAGE_SHIFT, i, np = 0;
 	struct pm_entry e;
 	int err;
@@ -70,6 +132,7 @@ static int scan_chunk(struct scan *s, uint64_t lo, uint64_t hi, bool huge)
 		}
 	}
 	lookup_frames(s, np);
+	thp_leaves(s, lo, n, &pl);
 	for (i = 0, np = 0; i < n; i++) {
 		struct frame_item it = {
 			.vaddr = lo + (i << PAGE_SHIFT), .pages = 1,
@@ -86,7 +149,7 @@ static int scan_chunk(struct scan *s, uint64_t lo, uint64_t hi, bool huge)
 		it.pfn = e.pfn;
 		it.swap_type = e.swap_type;
 		it.swap_offset = e.swap_offset;
-		if (huge && s->vma_shift == PAGE_SHIFT)
+		if ((huge || in_pmd_leaf(&pl, &k, it.vaddr)) && s->vma_shift == PAGE_SHIFT)
 			it.page_shift = 21;	/* PMD-mapped THP */
 		if (e.present && e.pfn) {
 			size_t k = s->idx[i];
@@ -98,9 +161,10 @@ static int scan_chunk(struct scan *s, uint64_t lo, uint64_t hi, bool huge)
 		}
 		err = s->cb(&it, s->arg);
 		if (err)
-			return err;
+			break;
 	}
-	return 0;
+	free(pl.start);
+	return err;
 }
 
 static int scan_populated(struct scan *s, uint64_t lo, uint64_t hi, bool huge)

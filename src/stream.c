@@ -121,6 +121,7 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 {
 	const char *who = s->cmd ? strrchr(s->cmd[0], '/') : NULL;
 	double ms = (now_sec() - s->t_start) * 1e3;
+	bool seized;
 	int e, st;
 
 	who = who ? who + 1 : s->cmd ? s->cmd[0] : NULL;
@@ -142,7 +143,18 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	}
 	if (!s->cmd)
 		return EXIT_OK;
+	seized = s->at_exec && !launch_seize(&s->child);
 	e = launch_go(&s->child);
+	if (!e && seized) {
+		if (!launch_exec_stop(&s->child, &st)) {
+			s->at_exec(s->at_exec_arg);
+			launch_detach(&s->child);
+		} else {
+			s->exit_code = launch_status(st);
+			s->have_exit = true;
+			s->child.pid = -1;
+		}
+	}
 	if (!e)
 		return EXIT_OK;
 	waitpid(s->child.pid, &st, 0);
@@ -158,6 +170,8 @@ int stream_wait(struct stream *s, int timeout_ms)
 
 	if (n < 0 && errno != EINTR)
 		return -cli_error(s->c, EXIT_RUNTIME, "epoll: %s", strerror(errno));
+	if (s->have_exit)
+		done = 1;	/* it ended while stopped at exec */
 	for (i = 0; i < n; i++) {
 		if (evs[i].data.fd == s->sfd) {
 			struct signalfd_siginfo si;

@@ -55,6 +55,10 @@ struct stream {
 	int exit_code;
 	double t_start;		/* now_sec() when the stream began */
 	uint64_t lost_seen;	/* lost events already reported */
+	/* set before stream_go: with -- CMD, called once while the command
+	 * is stopped right after its exec (see launch_seize) */
+	void (*at_exec)(void *arg);
+	void *at_exec_arg;
 	/* private */
 	struct launch child;
 	int ep, sfd, pidfd;

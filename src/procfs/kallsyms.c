@@ -65,11 +65,21 @@ int kallsyms_visible(void)
 {
 	unsigned long long addr = 0;
 	FILE *f = open_kallsyms();
-	int ok;
+	char line[512], type;
+	int ok = 0, n;
 
 	if (!f)
 		return -errno;
-	ok = fscanf(f, "%llx", &addr) == 1 && addr != 0;
+	/* the first lines can be per-cpu symbols whose value really is 0
+	 * (6.1: fixed_percpu_data): judge by the first text symbol */
+	for (n = 0; n < 100000 && fgets(line, sizeof(line), f); n++) {
+		if (sscanf(line, "%llx %c", &addr, &type) != 2)
+			break;
+		if (type == 't' || type == 'T') {
+			ok = addr != 0;
+			break;
+		}
+	}
 	fclose(f);
 	return ok;
 }

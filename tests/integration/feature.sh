@@ -3,6 +3,9 @@
 # matches what this kernel offers, and --mode forces (or refuses) a choice.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
+# the checks below force modes themselves: use the binary as it is
+forced=${VMSCOPE_TEST_MODE:-auto}
+VMSCOPE=$VMSCOPE_PLAIN
 
 expect_status "feature --json exits 0" 0 "$VMSCOPE" --json feature
 cp "$TMP/stdout" "$TMP/f.json"
@@ -44,3 +47,21 @@ check "--mode=tracepoint: do_mmap uses its tracepoint" \
 expect_status "--mode=bogus: usage error 2" 2 "$VMSCOPE" --mode=bogus feature
 "$VMSCOPE" feature >"$TMP/plain"
 check "human output fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/plain")" -le 80
+
+# the VM matrix runs this once per mode: the forced mode is taken by every
+# hook that offers it, and refused (exit 3, saying why) when one does not
+case $forced in
+fentry|kprobe)
+	if jq -e --arg m "$forced" 'all(.hooks[] | select(.type == "function" and .hook != "io_remap_pfn_range");
+		.[$m].available)' "$TMP/f.json" >/dev/null; then
+		expect_status "--mode=$forced: every function hook can take it, exit 0" 0 \
+			"$VMSCOPE" --json --mode="$forced" feature
+		check "--mode=$forced: every function hook uses it" \
+			jq -e --arg m "$forced" 'all(.hooks[] | select(.type == "function" and .hook != "io_remap_pfn_range");
+				.mode == $m)' "$TMP/stdout"
+	else
+		expect_status "--mode=$forced: a hook cannot take it, exit 3" 3 \
+			"$VMSCOPE" --mode="$forced" feature
+		check "--mode=$forced: the error names the mode" grep -q -- "--mode=$forced unavailable" "$TMP/stderr"
+	fi ;;
+esac

@@ -98,6 +98,10 @@ int main(int argc, char **argv)
 		if (pfd >= 0) {
 			void *ring = map_or_die(9 * page, PROT_READ | PROT_WRITE,
 						MAP_SHARED, pfd, "perf ring");
+			/* read every page: older kernels (6.1) map the
+			 * ring at fault time, not at mmap */
+			for (i = 0; i < 9; i++)
+				(void)*(volatile char *)((char *)ring + i * page);
 			report("perf_ring", ring, 9 * page);
 		} else {
 			fprintf(stderr, "demo: no perf ring buffer: %s\n", strerror(errno));
