@@ -51,12 +51,13 @@ VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
 VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-integration test-san check-valgrind fuzz soak install clean bench demo
+.PHONY: all deps run test test-unit test-integration test-san test-vm check-valgrind fuzz soak install clean bench demo
 all: $(OUTPUT)/vmscope $(WORKLOADS)
 
 # ---- dependencies ---------------------------------------------------------
 DEB_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
-DEB_TEST  := jq strace util-linux procps valgrind libclang-rt-dev
+DEB_TEST  := jq strace util-linux procps valgrind libclang-rt-dev \
+	     qemu-system-x86 busybox-static
 deps:
 	$(Q)./tests/install-deps.sh $(DEB_BUILD) -- $(DEB_TEST)
 
@@ -113,6 +114,11 @@ test: deps
 		$(patsubst $(OUTPUT)/%,$(OUTPUT)-san/%,$(UNIT_BINS))
 	$(Q)./tests/all.sh $(OUTPUT) $(OUTPUT)-san
 
+# the integration suite on Debian's 6.1 and 6.12 kernels under qemu, once
+# per attach mode (part of `make test`); kernels cached in $(OUTPUT)/vm
+test-vm: deps all
+	$(Q)./tests/vm/run.sh $(OUTPUT)
+
 # the snapshot commands under valgrind (part of `make test`)
 check-valgrind: all
 	$(Q)./tests/valgrind/run.sh $(OUTPUT)
@@ -146,4 +152,4 @@ install: all
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
-	rm -rf $(OUTPUT) $(OUTPUT)-san
+	rm -rf $(OUTPUT) $(OUTPUT)-san $(OUTPUT)-static

@@ -23,5 +23,7 @@ echo "## the snapshot commands under valgrind"
 ./tests/valgrind/run.sh "$1" | tee "$log"; tally "$log"
 echo "## fuzzing (FUZZ_SECONDS=${FUZZ_SECONDS:-30} each)"
 ./tests/fuzz/run.sh "$2" | tee "$log"; tally "$log"
+echo "## the kernel matrix: 6.1 and 6.12 under qemu"
+./tests/vm/run.sh "$1" | tee "$log"; tally "$log"
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]

@@ -8,6 +8,17 @@ VMSCOPE=${VMSCOPE:-$OUT/vmscope}
 WL=$OUT/workloads
 TMP=$(mktemp -d /tmp/vmscope-test.XXXXXX)
 PIDS=()
+VMSCOPE_PLAIN=$VMSCOPE
+# VMSCOPE_TEST_MODE=fentry|kprobe|tracepoint: every command of the test runs
+# with that --mode (the VM matrix runs the suite once per mode)
+case "${VMSCOPE_TEST_MODE:-auto}" in
+auto) ;;
+*)
+	VMSCOPE=$TMP/vmscope
+	printf '#!/bin/sh\nexec %s --mode=%s "$@"\n' \
+		"$(readlink -f "$VMSCOPE_PLAIN")" "$VMSCOPE_TEST_MODE" >"$VMSCOPE"
+	chmod +x "$VMSCOPE" ;;
+esac
 
 cleanup() {
 	local p
