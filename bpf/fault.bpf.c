@@ -16,6 +16,11 @@
  *    next system call or exit: by then handle_mm_fault has returned.
  *    Kernel-mode faults finished that way may also have been refused and
  *    fixed up, so their result stays unknown.
+ * Where fentry/fexit or kprobes load (hmf), handle_mm_fault's return gives
+ * every outcome at once: minor, major, a retry (the handler runs again),
+ * or the error a signal then reports with its si_code; the latency runs
+ * from the exception to the final return.  The perf events and the
+ * system-call program are not used then.
  * When a fault is finished the page table of its address is read (a few
  * probe reads through the direct map), so the frame is the one installed.
  * Records share the mmap tracer's ring buffer and `traced` map (user space
@@ -35,6 +40,7 @@ const volatile __u64 direct_base = 0;	/* 0: no page-table reads */
 const volatile __u32 top_level = PTW_P4D;
 const volatile __u32 summary_only = 0;	/* aggregate, send nothing */
 const volatile __u32 exact = 0;		/* PAGE_FAULTS_MIN is attached */
+const volatile __u32 hmf = 0;		/* handle_mm_fault's exit is attached */
 const volatile __u32 access_mask = 7;	/* 1 << enum flt_access */
 const volatile __u32 result_mask = 0x7f;	/* 1 << enum flt_result */
 const volatile __u64 addr_lo = 0;	/* --vma ADDR: only [lo, hi) */
@@ -56,7 +62,22 @@ struct pending {
 	__u64 ip;
 	__u32 error_code;
 	__u32 kernel;
+	/* hmf */
+	__u64 end_ts;		/* the handler's final return, 0: not yet */
+	__u64 hmf_addr;		/* kprobe: the address handle_mm_fault got */
+	__u32 res;		/* the handler's error, 0: none (waits for
+				 * the signal that carries its si_code) */
+	__u32 retried;		/* the handler asked for a retry */
 };
+
+/* vm_fault_t bits (include/linux/mm_types.h) */
+#define VM_FAULT_OOM		0x000001
+#define VM_FAULT_SIGBUS		0x000002
+#define VM_FAULT_MAJOR		0x000004
+#define VM_FAULT_HWPOISON	0x000010
+#define VM_FAULT_HWPOISON_LARGE	0x000020
+#define VM_FAULT_SIGSEGV	0x000040
+#define VM_FAULT_RETRY		0x000400
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -234,7 +255,7 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 				   bool inferred)
 {
 	struct flt_event ev = {};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = p->end_ts ? p->end_ts : bpf_ktime_get_ns();
 
 	if (!(result_mask & (1U << result)))
 		goto out;
@@ -269,6 +290,9 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 		__sync_fetch_and_add(&lost, 1);
 out:
 	p->ts = 0;
+	p->end_ts = 0;
+	p->res = 0;
+	p->retried = 0;
 }
 
 /* A fault with no signal and no major outcome, seen to be over. Exact
@@ -277,7 +301,14 @@ out:
  * kernel mode minor or refused, unknown. */
 static __always_inline void finish_quiet(struct pending *p, __u32 tgid, __u32 tid)
 {
-	if (exact)
+	/* hmf: the handler's error with no signal (kernel mode fixed it up,
+	 * or out of memory); a retry that never came back (fatal signal);
+	 * else the handler never ran: refused before it (kernel mode) */
+	if (hmf && p->res)
+		finish(p, tgid, tid, p->res, 0, true, false);
+	else if (hmf && p->retried)
+		finish(p, tgid, tid, FLT_RETRY, 0, false, false);
+	else if (exact || hmf)
 		finish(p, tgid, tid, p->kernel ? FLT_ERROR : FLT_UNKNOWN, 0, false,
 		       false);
 	else if (p->kernel)
@@ -412,4 +443,63 @@ int BPF_PROG(pf_syscall, struct pt_regs *regs, long nr)
 	id = bpf_get_current_pid_tgid();
 	finish_quiet(p, id >> 32, (__u32)id);
 	return 0;
+}
+
+/* hmf: handle_mm_fault returned ret for addr on the current thread */
+static __always_inline int on_hmf_exit(__u64 addr, __u32 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending *p;
+
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->ts || ((p->addr ^ addr) >> 12))
+		return 0;	/* not an exception's fault (GUP), or filtered */
+	if (ret & VM_FAULT_RETRY) {
+		p->retried = 1;	/* the handler runs again */
+		return 0;
+	}
+	if (ret & (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV |
+		   VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) {
+		p->end_ts = bpf_ktime_get_ns();
+		if (p->kernel) {	/* fixed up: the call gets -EFAULT */
+			finish(p, id >> 32, (__u32)id, FLT_ERROR, 0, true, false);
+			return 0;
+		}
+		/* the signal follows with its si_code; OOM sends none */
+		p->res = ret & VM_FAULT_SIGSEGV ? FLT_SIGSEGV :
+			 ret & VM_FAULT_OOM ? FLT_ERROR : FLT_SIGBUS;
+		return 0;
+	}
+	finish(p, id >> 32, (__u32)id, ret & VM_FAULT_MAJOR ? FLT_MAJOR : FLT_MINOR,
+	       0, true, false);
+	return 0;
+}
+
+SEC("fexit/handle_mm_fault")
+int BPF_PROG(hmf_fexit, struct vm_area_struct *vma, unsigned long address,
+	     unsigned int flags, struct pt_regs *regs, vm_fault_t ret)
+{
+	return on_hmf_exit(address, ret);
+}
+
+SEC("kprobe/handle_mm_fault")
+int BPF_KPROBE(hmf_kentry, struct vm_area_struct *vma, unsigned long address)
+{
+	struct pending *p;
+
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	if (p && p->ts)
+		p->hmf_addr = address;
+	return 0;
+}
+
+SEC("kretprobe/handle_mm_fault")
+int BPF_KRETPROBE(hmf_kret, unsigned int ret)
+{
+	struct pending *p;
+
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->ts)
+		return 0;
+	return on_hmf_exit(p->hmf_addr, ret);
 }

@@ -48,6 +48,7 @@ static int attach_sw_event(struct fltrace *f, struct bpf_program *prog,
 int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_opts *o,
 		 char *why, size_t whylen)
 {
+	bool hmf = o->outcome == MECH_FENTRY || o->outcome == MECH_KPROBE;
 	struct fltrace *f;
 	int err, cpu, ncpu = libbpf_num_possible_cpus(), attached = 0;
 
@@ -69,7 +70,13 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 	f->skel->rodata->direct_base = o->direct_base;
 	f->skel->rodata->top_level = o->top_level;
 	f->skel->rodata->summary_only = o->summary;
-	f->skel->rodata->exact = o->exact;
+	f->skel->rodata->exact = o->exact && !hmf;
+	f->skel->rodata->hmf = hmf;
+	/* only the chosen handle_mm_fault programs load (lockdown refuses
+	 * fentry and kprobes outright) */
+	bpf_program__set_autoload(f->skel->progs.hmf_fexit, o->outcome == MECH_FENTRY);
+	bpf_program__set_autoload(f->skel->progs.hmf_kentry, o->outcome == MECH_KPROBE);
+	bpf_program__set_autoload(f->skel->progs.hmf_kret, o->outcome == MECH_KPROBE);
 	f->skel->rodata->access_mask = o->access_mask;
 	f->skel->rodata->result_mask = o->result_mask;
 	f->skel->rodata->addr_lo = o->addr_lo;
@@ -93,17 +100,18 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		snprintf(why, whylen, "cannot load the fault tracer: %s", strerror(-err));
 		goto fail;
 	}
-	/* exact mode learns every fault's end from PAGE_FAULTS_MIN: no need
-	 * to run a program on every system call of the machine */
-	if (o->exact)
+	/* exact and hmf modes learn every fault's end: no need to run a
+	 * program on every system call of the machine */
+	if (o->exact || hmf)
 		bpf_program__set_autoattach(f->skel->progs.pf_syscall, false);
 	err = fault_bpf__attach(f->skel);	/* the tracepoints */
 	if (err) {
 		snprintf(why, whylen, "cannot attach to exceptions:page_fault_user/"
-			 "kernel or signal:signal_generate: %s", strerror(-err));
+			 "kernel, signal:signal_generate%s: %s",
+			 hmf ? " or handle_mm_fault" : "", strerror(-err));
 		goto fail;
 	}
-	for (cpu = 0; cpu < ncpu; cpu++) {
+	for (cpu = 0; cpu < ncpu && !hmf; cpu++) {
 		err = !o->exact ? 0 : attach_sw_event(f, f->skel->progs.pf_minor,
 						      PERF_COUNT_SW_PAGE_FAULTS_MIN, cpu);
 		if (!err)
@@ -118,7 +126,7 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		}
 		attached++;
 	}
-	if (!attached) {
+	if (!attached && !hmf) {
 		err = -ENODEV;
 		snprintf(why, whylen, "no online CPU took the page-fault events");
 		goto fail;

@@ -2,7 +2,8 @@
 /*
  * Lifecycle of the fault tracer (bpf/fault.bpf.c): load it beside an open
  * mmap tracer (sharing its ring buffer and traced set), attach the fault
- * tracepoints and one PAGE_FAULTS_MIN/MAJ perf event per CPU.
+ * tracepoints and one PAGE_FAULTS_MIN/MAJ perf event per CPU, or
+ * handle_mm_fault's exit (fexit or kretprobe) where the kernel allows.
  */
 #ifndef VMSCOPE_BPF_FAULT_H
 #define VMSCOPE_BPF_FAULT_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "bpf_mmap.h"
+#include "feature.h"
 
 struct fltrace;
 
@@ -20,6 +22,10 @@ struct fltrace_opts {
 	bool summary;			/* count in the kernel, send nothing */
 	bool exact;			/* PAGE_FAULTS_MIN too: latency of
 					 * every fault, ~25% slower faults */
+	enum mech outcome;		/* MECH_FENTRY (fexit) or MECH_KPROBE
+					 * (kretprobe): outcomes from
+					 * handle_mm_fault; else the perf
+					 * events and signals */
 	uint32_t access_mask;		/* 1 << enum flt_access */
 	uint32_t result_mask;		/* 1 << enum flt_result */
 	uint64_t addr_lo, addr_hi;	/* hi 0: every address */

@@ -15,6 +15,7 @@
 #include "bpf_mmap.h"
 #include "bpf_ptwalk.h"
 #include "cli.h"
+#include "feature.h"
 #include "output/json.h"
 #include "output/text.h"
 #include "procfs/kpage.h"
@@ -109,7 +110,8 @@ struct watcher {
 	struct json j;
 	uint64_t t0;
 	bool summary_mode;
-	bool exact;			/* --latency */
+	bool exact;			/* --latency, or handle_mm_fault */
+	enum mech mode;			/* how outcomes are learnt */
 	const char *vma_path;		/* --vma PATH */
 	struct vm_model *vm;
 	struct symbolizer *sym;
@@ -838,7 +840,7 @@ static void report(struct watcher *w, const char *type, double secs, double rate
 
 		json_obj_begin(j);
 		json_kstr(j, "type", type);
-		json_kstr(j, "mode", "tracepoint");
+		json_kstr(j, "mode", mech_name(w->mode));
 		json_kbool(j, "latency", w->exact);
 		json_key(j, "duration_s");
 		json_double(j, secs);
@@ -938,6 +940,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	struct mmtrace_opts mo = { 0 };
 	struct fltrace_opts fo = { .mm = &mo, .access_mask = 7, .result_mask = 0x7f };
 	struct watcher *w = NULL;
+	struct hook_status hs;
 	struct ptwalk *pw = NULL;
 	struct stream s;
 	const char *vma_arg = NULL;
@@ -994,15 +997,21 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 		return r;
 	if (interval && !fo.summary)
 		return cli_error(c, EXIT_USAGE, "--interval goes with --summary");
-	if (c->mode == MECH_FENTRY || c->mode == MECH_KPROBE)
-		return cli_error(c, EXIT_PRIVILEGE, "faults: --mode=%s is not implemented "
-				 "yet: faults uses the exception tracepoints and "
-				 "page-fault software events (use --mode=tracepoint or auto)",
-				 mech_name(c->mode));
 	/* fail before any note about what a privileged run would lack */
 	if (!have_cap(CAP_BPF) && !have_cap(CAP_SYS_ADMIN))
 		return cli_error(c, EXIT_PRIVILEGE, "faults needs root: CAP_BPF and "
 				 "CAP_PERFMON (CAP_SYS_ADMIN for frames and page flags)");
+	/* outcomes: handle_mm_fault's exit by fexit or kretprobe where the
+	 * kernel allows, else (tracepoint mode) perf events and signals */
+	hook_probe(hook_find("handle_mm_fault"), c->mode, &hs);
+	if (hs.err) {
+		const struct probe_result *why = c->mode == MECH_FENTRY ? &hs.fentry :
+			c->mode == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
+
+		return cli_error(c, EXIT_PRIVILEGE, "faults: --mode=%s unavailable for "
+				 "handle_mm_fault: %s", mech_name(c->mode), why->why);
+	}
+	fo.outcome = hs.chosen;
 	stream_mmtrace_opts(&sa, &mo);
 	mo.wake_each = fo.summary;	/* only VMA changes go through the ring */
 
@@ -1028,7 +1037,9 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	w->out = s.out;
 	vm_model_drop_exited(w->vm, mo.system_wide);
 	w->summary_mode = fo.summary;
-	w->exact = fo.exact;
+	w->mode = hs.chosen == MECH_NONE ? MECH_TRACEPOINT : hs.chosen;
+	/* handle_mm_fault's exit measures every fault */
+	w->exact = fo.exact || w->mode != MECH_TRACEPOINT;
 	w->vma_path = vma_arg && !fo.addr_hi ? vma_arg : NULL;
 	w->t0 = (uint64_t)(s.t_start * 1e9);
 	json_init(&w->j, w->out);
@@ -1083,7 +1094,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 		s.at_exec = mmtrace_at_exec;
 		s.at_exec_arg = w->mt;
 	}
-	ret = stream_go(&s, mmtrace_fd(w->mt), "watching faults of", "tracepoint",
+	ret = stream_go(&s, mmtrace_fd(w->mt), "watching faults of", mech_name(w->mode),
 			sa.follow);
 	if (ret)
 		goto out;

@@ -15,9 +15,10 @@ case "${VMSCOPE_TEST_MODE:-auto}" in
 auto) ;;
 *)
 	VMSCOPE=$TMP/vmscope
+	chmod 711 "$TMP"	# the unprivileged tests run it too
 	printf '#!/bin/sh\nexec %s --mode=%s "$@"\n' \
 		"$(readlink -f "$VMSCOPE_PLAIN")" "$VMSCOPE_TEST_MODE" >"$VMSCOPE"
-	chmod +x "$VMSCOPE" ;;
+	chmod 755 "$VMSCOPE" ;;
 esac
 
 cleanup() {

@@ -56,7 +56,9 @@ if [ "$which" != unit ]; then
 			*" $(basename "$t" .sh) "*) ;;
 			*) continue ;;
 			esac
-			run_one "integration: $(basename "$t" .sh)" bash "$t"
+			# TEST_TIMEOUT (the VM runs): a hung test fails, the rest run
+			run_one "integration: $(basename "$t" .sh)" \
+				${TEST_TIMEOUT:+timeout -k 5 "$TEST_TIMEOUT"} bash "$t"
 		done
 	fi
 fi

@@ -13,7 +13,8 @@
 #
 # Environment: VM_MODES (default "auto fentry kprobe tracepoint"),
 # VM_TESTS (integration scripts run in mode auto), VM_MODE_TESTS (those run
-# in the other modes), VM_TIMEOUT (seconds per boot).
+# in the other modes), VM_TIMEOUT (seconds per boot), VM_CMDLINE (kernel
+# arguments instead of "quiet", e.g. loglevel=7 to see oopses).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-build}
@@ -127,7 +128,7 @@ for k in "${kernels[@]}"; do
 		-nographic -no-reboot -monitor none -serial stdio -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel "$vmlinuz" -initrd "$img" \
-		-append "console=ttyS0 panic=-1 panic_on_oops=1 quiet transparent_hugepage=madvise hugepages=8 vmscope.modes=${MODES// /,} vmscope.tests=${TESTS// /,} vmscope.mtests=${MODE_TESTS// /,}" \
+		-append "console=ttyS0 panic=-1 panic_on_oops=1 ${VM_CMDLINE:-quiet} transparent_hugepage=madvise hugepages=8 vmscope.modes=${MODES// /,} vmscope.tests=${TESTS// /,} vmscope.mtests=${MODE_TESTS// /,}" \
 		</dev/null 2>&1 | tr -d '\r' >"$log"
 	qrc=${PIPESTATUS[0]}
 	seen=$((passed + failed + skipped))
