@@ -323,6 +323,14 @@ static void probe_perf_sw(const struct hook_def *d, struct probe_result *r)
 		set_result(r, 0, "%s", d->tp_label);
 }
 
+/* The kernel's BTF has no such function: inlined, a macro, or absent. */
+static bool function_absent(const struct hook_def *d)
+{
+	struct btf *btf = vmlinux_btf();
+
+	return btf && btf__find_by_name_kind(btf, d->func, BTF_KIND_FUNC) < 0;
+}
+
 void hook_probe(const struct hook_def *d, enum mech request, struct hook_status *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -374,9 +382,12 @@ void hook_probe(const struct hook_def *d, enum mech request, struct hook_status 
 			st->chosen = MECH_TRACEPOINT;
 		break;
 	}
-	/* A forced mode is an error only where that mechanism could exist. */
+	/* A forced mode is an error only where that mechanism could exist:
+	 * not for a function this kernel does not have (io_remap_pfn_range
+	 * is a macro on x86; its calls are remap_pfn_range's) */
 	if (st->chosen == MECH_NONE && request != MECH_AUTO &&
-	    ((request != MECH_TRACEPOINT && d->type == HOOK_FUNCTION) ||
+	    ((request != MECH_TRACEPOINT && d->type == HOOK_FUNCTION &&
+	      !function_absent(d)) ||
 	     (request == MECH_TRACEPOINT && d->tp)))
 		st->err = -EOPNOTSUPP;
 }
