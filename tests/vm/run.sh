@@ -18,8 +18,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-build}
-shift
-kernels=("${@:-6.1}")
+[ $# -gt 0 ] && shift
+kernels=("$@")
 [ $# -gt 0 ] || kernels=(6.1 6.12)
 VM=$OUT/vm
 MODES=${VM_MODES:-auto fentry kprobe tracepoint}
