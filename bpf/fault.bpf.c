@@ -65,6 +65,7 @@ struct pending {
 	/* hmf */
 	__u64 end_ts;		/* the handler's final return, 0: not yet */
 	__u64 hmf_addr;		/* kprobe: the address handle_mm_fault got */
+	__u64 hmf_flags;	/* kprobe: its fault flags */
 	__u32 res;		/* the handler's error, 0: none (waits for
 				 * the signal that carries its si_code) */
 	__u32 retried;		/* the handler asked for a retry */
@@ -445,9 +446,11 @@ int BPF_PROG(pf_syscall, struct pt_regs *regs, long nr)
 	return 0;
 }
 
-/* hmf: handle_mm_fault returned ret for addr on the current thread */
-static __always_inline int on_hmf_exit(__u64 addr, __u32 ret)
+/* hmf: handle_mm_fault(flags) returned ret for addr on the current thread */
+static __always_inline int on_hmf_exit(__u64 addr, __u64 flags, __u32 ret)
 {
+	__u64 tried = bpf_core_enum_value(enum fault_flag, FAULT_FLAG_TRIED);
+
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending *p;
 
@@ -470,7 +473,11 @@ static __always_inline int on_hmf_exit(__u64 addr, __u32 ret)
 			 ret & VM_FAULT_OOM ? FLT_ERROR : FLT_SIGBUS;
 		return 0;
 	}
-	finish(p, id >> 32, (__u32)id, ret & VM_FAULT_MAJOR ? FLT_MAJOR : FLT_MINOR,
+	/* as mm_account_fault counts it: a second try (the first waited for
+	 * I/O with the lock dropped) is major even without the bit; a per-VMA
+	 * lock retry is no FAULT_FLAG_TRIED */
+	finish(p, id >> 32, (__u32)id,
+	       (ret & VM_FAULT_MAJOR) || (flags & tried) ? FLT_MAJOR : FLT_MINOR,
 	       0, true, false);
 	return 0;
 }
@@ -479,7 +486,7 @@ SEC("fexit/handle_mm_fault")
 int BPF_PROG(hmf_fexit, struct vm_area_struct *vma, unsigned long address,
 	     unsigned int flags, struct pt_regs *regs, vm_fault_t ret)
 {
-	return on_hmf_exit(address, ret);
+	return on_hmf_exit(address, flags, ret);
 }
 
 SEC("kprobe/handle_mm_fault")
@@ -488,8 +495,10 @@ int BPF_KPROBE(hmf_kentry, struct vm_area_struct *vma, unsigned long address)
 	struct pending *p;
 
 	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
-	if (p && p->ts)
+	if (p && p->ts) {
 		p->hmf_addr = address;
+		p->hmf_flags = PT_REGS_PARM3(ctx);
+	}
 	return 0;
 }
 
@@ -501,5 +510,5 @@ int BPF_KRETPROBE(hmf_kret, unsigned int ret)
 	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
 	if (!p || !p->ts)
 		return 0;
-	return on_hmf_exit(p->hmf_addr, ret);
+	return on_hmf_exit(p->hmf_addr, p->hmf_flags, ret);
 }

@@ -84,18 +84,21 @@ check "fresh anonymous frames carry their page flags (anon, mapcount 1)" \
 	  all(.[]; (.page_flags | index("anon")) and .mapcount == 1 and .page_size == "4K")' "$TMP/hold.json"
 
 # 3. outcomes: cold file read = major, past EOF = sigbus, read-only write = sigsegv
-"$VMSCOPE" --json faults -o "$TMP/out.json" -- "$F" outcomes "$OUT" >"$TMP/outcomes" 2>/dev/null
+# the cold file needs a disk-backed file system: the VM's build is on a RAM
+# one, and it mounts an ext4 image (on a loop device) for this
+disk=${VMSCOPE_DISK_DIR:-$OUT}
+"$VMSCOPE" --json faults -o "$TMP/out.json" -- "$F" outcomes "$disk" >"$TMP/outcomes" 2>/dev/null
 st=$?
 check "outcomes workload ran (each signal arrived)" test "$st" -eq 0
 maj=$(awk '/^major/ { print $2 }' "$TMP/outcomes")
 bus=$(awk '/^sigbus/ { print $2 }' "$TMP/outcomes")
 segv=$(awk '/^sigsegv/ { print $2 }' "$TMP/outcomes")
-fs=$(stat -f -c %T "$OUT")
+fs=$(stat -f -c %T "$disk")
 if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ]; then
-	skip "major fault: $OUT is on $fs, whose pages cannot be dropped"
+	skip "major fault: $disk is on $fs, whose pages cannot be dropped"
 else
 	check "a cold file read after POSIX_FADV_DONTNEED is major, on the file's VMA, with a frame" \
-		jq -se --arg a "$maj" --arg f "$(readlink -f "$OUT")/faulter.cold" 'any(.[]; .type == "fault" and .addr == $a and
+		jq -se --arg a "$maj" --arg f "$(readlink -f "$disk")/faulter.cold" 'any(.[]; .type == "fault" and .addr == $a and
 		  .result == "major" and .access == "read" and .vma.path == $f and .pfn != null)' "$TMP/out.json"
 fi
 check "a touch past EOF of a file mapping is sigbus (BUS_ADRERR), no frame" \
@@ -112,7 +115,7 @@ check "the summary counts each outcome" \
 "$VMSCOPE" --json faults --access exec -o "$TMP/exec.json" -- "$F" count 1 >/dev/null 2>&1
 check "--access exec: only instruction fetches, and some" \
 	jq -se '[.[] | select(.type == "fault")] | length > 0 and all(.[]; .access == "exec")' "$TMP/exec.json"
-"$VMSCOPE" --json faults --result sigbus,sigsegv -o "$TMP/fail.json" -- "$F" outcomes "$OUT" >/dev/null 2>&1
+"$VMSCOPE" --json faults --result sigbus,sigsegv -o "$TMP/fail.json" -- "$F" outcomes "$disk" >/dev/null 2>&1
 check "--result sigbus,sigsegv: exactly the two failing faults" \
 	jq -se '[.[] | select(.type == "fault") | .result] | sort == ["sigbus","sigsegv"]' "$TMP/fail.json"
 "$VMSCOPE" --json faults --vma faulter -o "$TMP/vma.json" -- "$F" count 1 >/dev/null 2>&1

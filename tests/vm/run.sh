@@ -88,7 +88,7 @@ build_initramfs() {
 	for a in bash jq strace perl setarch setpriv ps awk mawk sed grep sort seq \
 		head tail wc diff cut tr od readlink stat mktemp timeout date id \
 		sleep cat cp mv rm ls ln mkdir chmod touch env printf basename \
-		dirname tee kill nproc uname getconf xargs find; do
+		dirname tee kill nproc uname getconf xargs find mke2fs; do
 		add_prog "$root" "$a"
 	done
 	ln -sf /usr/bin/bash "$root/bin/bash"
@@ -97,6 +97,16 @@ build_initramfs() {
 	cp -r tests "$root/vmscope/tests"
 	rm -rf "$root/vmscope/tests/fuzz/corpus"
 	cp "$VM/qemu_exit" "$root/usr/bin/qemu_exit"
+	# each kernel's loop driver (a module in the cloud kernels), unpacked
+	for a in "$VM"/kernels/*/lib/modules/*/kernel/drivers/block/loop.ko*; do
+		[ -e "$a" ] || continue
+		k=${a#"$VM"/kernels/*/lib/modules/}; k=${k%%/*}
+		mkdir -p "$root/lib/modules/$k"
+		case "$a" in
+		*.xz) xz -dc "$a" >"$root/lib/modules/$k/loop.ko" ;;
+		*) cp "$a" "$root/lib/modules/$k/loop.ko" ;;
+		esac
+	done
 	cp tests/vm/init "$root/init"
 	chmod +x "$root/init"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
@@ -111,11 +121,20 @@ echo "# test-vm: static vmscope in $STATIC"
 make --no-print-directory -s OUTPUT="$STATIC" LDFLAGS=-static "$STATIC/vmscope" >/dev/null ||
 	die "static build failed"
 gcc -O2 -static -Wall -o "$VM/qemu_exit" tests/vm/qemu_exit.c || die "qemu_exit build failed"
-img=$(build_initramfs) || die "initramfs build failed"
-echo "# test-vm: initramfs $(du -h "$img" | cut -f1)"
 
 passed=0 failed=0 skipped=0
 note_fail() { echo "not ok - $*"; failed=$((failed + 1)); }
+
+# the kernels first: the initramfs carries their loop modules
+ready=()
+for k in "${kernels[@]}"; do
+	pkg=$(package_of "$k")
+	[ -n "$pkg" ] || { note_fail "[$k] no package for kernel $k in the archive"; continue; }
+	vmlinuz=$(kernel_image "$pkg") || { note_fail "[$k] cannot fetch $pkg"; continue; }
+	ready+=("$k:$pkg:$vmlinuz")
+done
+img=$(build_initramfs) || die "initramfs build failed"
+echo "# test-vm: initramfs $(du -h "$img" | cut -f1)"
 
 # one boot: console in console-K.log, qemu's status and seconds in boot-K
 boot() {
@@ -135,10 +154,8 @@ boot() {
 
 # the kernels boot side by side, one core each
 booted=()
-for k in "${kernels[@]}"; do
-	pkg=$(package_of "$k")
-	[ -n "$pkg" ] || { note_fail "[$k] no package for kernel $k in the archive"; continue; }
-	vmlinuz=$(kernel_image "$pkg") || { note_fail "[$k] cannot fetch $pkg"; continue; }
+for r in "${ready[@]}"; do
+	k=${r%%:*} r=${r#*:} pkg=${r%%:*} vmlinuz=${r#*:}
 	echo "# test-vm: booting $pkg (modes: $MODES)"
 	rm -f "$VM/boot-$k"
 	boot "$k" "$vmlinuz" &
