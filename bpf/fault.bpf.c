@@ -450,7 +450,6 @@ int BPF_PROG(pf_syscall, struct pt_regs *regs, long nr)
 static __always_inline int on_hmf_exit(__u64 addr, __u64 flags, __u32 ret)
 {
 	__u64 tried = bpf_core_enum_value(enum fault_flag, FAULT_FLAG_TRIED);
-
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending *p;
 

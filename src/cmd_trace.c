@@ -108,17 +108,26 @@ static void plain_arg(FILE *f, enum arg_kind k, uint64_t v)
 	}
 }
 
+/* One VMA line under a call: path escaped, "?" for a file whose path is
+ * unknown, "[anon]" without a file. */
+static void plain_vma_line(struct tracer *t, const char *mark, uint64_t start,
+			   uint64_t end, const char *perms, const char *path,
+			   bool has_file)
+{
+	char *esc = path ? text_escape(path, strlen(path)) : NULL;
+
+	fprintf(t->out, "    %s 0x%" PRIx64 "-0x%" PRIx64 " %s %s\n", mark, start, end,
+		perms, esc ? esc : has_file ? "?" : "[anon]");
+	free(esc);
+}
+
 static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark)
 {
-	const char *path = vm_model_vma_path(t->vm, v);
-	char perms[5], *esc = NULL;
+	char perms[5];
 
 	mm_vma_perms(v, perms);
-	if (path)
-		esc = text_escape(path, strlen(path));
-	fprintf(t->out, "    %s 0x%" PRIx64 "-0x%" PRIx64 " %s %s\n", mark, (uint64_t)v->start,
-		(uint64_t)v->end, perms, esc ? esc : v->has_file ? "?" : "[anon]");
-	free(esc);
+	plain_vma_line(t, mark, v->start, v->end, perms, vm_model_vma_path(t->vm, v),
+		       v->has_file);
 }
 
 static void plain_call(struct tracer *t, const struct mm_event *ev,
@@ -222,12 +231,8 @@ static void exec_snapshot(struct tracer *t, const struct mm_event *ev)
 	v = vm_model_vmas(t->vm, (pid_t)ev->pid, &n);
 	for (i = 0; v && i < n; i++) {
 		if (!t->c->json) {
-			char *esc = v[i].path ? text_escape(v[i].path, strlen(v[i].path)) : NULL;
-
-			fprintf(t->out, "    exec 0x%" PRIx64 "-0x%" PRIx64 " %s %s\n",
-				v[i].start, v[i].end, v[i].perms,
-				esc ? esc : v[i].path ? "?" : "[anon]");
-			free(esc);
+			plain_vma_line(t, "exec", v[i].start, v[i].end, v[i].perms,
+				       v[i].path, v[i].path != NULL);
 			continue;
 		}
 		json_head(t, "exec_vma", ev);

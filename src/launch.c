@@ -88,7 +88,7 @@ int launch_exec_stop(struct launch *l, int *wstatus)
 		}
 		if (!WIFSTOPPED(st)) {
 			*wstatus = st;
-			return -ECHILD;
+			return 1;
 		}
 		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
 			return 0;

@@ -25,8 +25,8 @@ int launch_go(struct launch *l);
  * is exactly what exec made).  launch_seize before launch_go (0 or
  * -errno: not traceable, e.g. vmscope is itself being traced);
  * launch_exec_stop after a successful launch_go waits for the stop
- * (0), or the child's end (-ECHILD, *wstatus set); launch_detach lets it
- * run on.
+ * (0), or the child's end (1, *wstatus set), or fails (-errno);
+ * launch_detach lets it run on.
  */
 int launch_seize(struct launch *l);
 int launch_exec_stop(struct launch *l, int *wstatus);

@@ -122,7 +122,7 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	const char *who = s->cmd ? strrchr(s->cmd[0], '/') : NULL;
 	double ms = (now_sec() - s->t_start) * 1e3;
 	bool seized;
-	int e, st;
+	int e, st, r;
 
 	who = who ? who + 1 : s->cmd ? s->cmd[0] : NULL;
 	if (who)
@@ -146,14 +146,16 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	seized = s->at_exec && !launch_seize(&s->child);
 	e = launch_go(&s->child);
 	if (!e && seized) {
-		if (!launch_exec_stop(&s->child, &st)) {
+		r = launch_exec_stop(&s->child, &st);
+		if (r == 0) {
 			s->at_exec(s->at_exec_arg);
 			launch_detach(&s->child);
-		} else {
+		} else if (r == 1) {
 			s->exit_code = launch_status(st);
 			s->have_exit = true;
 			s->child.pid = -1;
 		}
+		/* r < 0: no stop to wait for (waitpid failed); run on */
 	}
 	if (!e)
 		return EXIT_OK;
