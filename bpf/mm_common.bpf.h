@@ -51,6 +51,8 @@ static __always_inline struct file *fill_vma(struct mm_vma *v,
 	v->has_file = f != NULL;
 	v->ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
 	v->dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
+	v->i_mode = f ? BPF_CORE_READ(f, f_inode, i_mode) : 0;
+	v->s_magic = f ? (__u32)BPF_CORE_READ(f, f_inode, i_sb, s_magic) : 0;
 	return f;
 }
 

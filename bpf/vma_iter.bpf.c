@@ -59,6 +59,10 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	if (file) {
 		rec.has_file = 1;
 		rec.fn_mmap = (__u64)BPF_CORE_READ(file, f_op, mmap);
+		rec.i_mode = BPF_CORE_READ(file, f_inode, i_mode);
+		rec.rdev = BPF_CORE_READ(file, f_inode, i_rdev);
+		rec.ino = BPF_CORE_READ(file, f_inode, i_ino);
+		rec.s_magic = BPF_CORE_READ(file, f_inode, i_sb, s_magic);
 		/* VM_HUGETLB is 0x00400000 on every kernel vmscope supports */
 		if (rec.flags & 0x00400000)
 			rec.page_shift = hugetlb_shift(vma);

@@ -29,8 +29,13 @@ struct vma_rec {
 	__u64 vm_ops;		/* the vm_ops pointer itself (data symbol) */
 	__u32 page_shift;	/* 12, or the hstate shift of a hugetlb VMA */
 	__u32 has_file;
+	/* vm_file's inode: what kind of file the driver serves */
+	__u32 i_mode;		/* S_IFCHR, S_IFSOCK ...; 0 for anon inodes */
+	__u32 rdev;		/* i_rdev, kernel encoding (major << 20 | minor) */
+	__u64 s_magic;		/* i_sb->s_magic */
+	__u64 ino;
 };
-VMSCOPE_STATIC_ASSERT(sizeof(struct vma_rec) == 88, "vma_rec layout");
+VMSCOPE_STATIC_ASSERT(sizeof(struct vma_rec) == 112, "vma_rec layout");
 
 /* Page-table walk (bpf/ptwalk.bpf.c). */
 enum ptw_mode {
@@ -98,8 +103,10 @@ struct mm_vma {
 	__u64 ino;		/* vm_file's inode number, 0 without a file */
 	__u32 dev;		/* vm_file's s_dev (kernel encoding) */
 	__u32 has_file;
+	__u32 i_mode;		/* vm_file's inode mode (S_IFCHR ...) */
+	__u32 s_magic;		/* its filesystem (anon inodes, sockfs ...) */
 };
-VMSCOPE_STATIC_ASSERT(sizeof(struct mm_vma) == 48, "mm_vma layout");
+VMSCOPE_STATIC_ASSERT(sizeof(struct mm_vma) == 56, "mm_vma layout");
 
 struct mm_event {
 	__u32 type;		/* enum mm_ev_type */
@@ -123,7 +130,7 @@ struct mm_event {
 #define MM_PATH_SET	1	/* path[] holds the fd's (or VMA's) file */
 #define MM_PATH_TRUNC	2	/* leading components were dropped */
 #define MM_EVENT_HDR	(sizeof(struct mm_event) - MM_PATH_BUF)
-VMSCOPE_STATIC_ASSERT(MM_EVENT_HDR == 312, "mm_event layout");
+VMSCOPE_STATIC_ASSERT(MM_EVENT_HDR == 344, "mm_event layout");
 
 /*
  * Page faults (bpf/fault.bpf.c). Records share the mmap tracer's ring

@@ -15,4 +15,16 @@
 int vma_iter_snapshot(pid_t pid, struct vma_rec **out, size_t *n,
 		      char *why, size_t whylen);
 
+/* The same, loaded once and read many times (a command that looks at a
+ * process again after each of its mmaps). */
+struct vma_iter;
+int vma_iter_open(struct vma_iter **it, pid_t pid, char *why, size_t whylen);
+int vma_iter_read(struct vma_iter *it, struct vma_rec **out, size_t *n,
+		  char *why, size_t whylen);
+void vma_iter_close(struct vma_iter *it);
+/* Opened with pid 0, the program is loaded once and each read attaches
+ * it to one process (attaching is cheap, loading is not). */
+int vma_iter_read_pid(struct vma_iter *it, pid_t pid, struct vma_rec **out,
+		      size_t *n, char *why, size_t whylen);
+
 #endif

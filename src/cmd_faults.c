@@ -60,11 +60,7 @@ static const char faults_usage[] =
 "executable).\n";
 
 static const char *const access_names[] = { "read", "write", "exec" };
-static const char *const result_names[FLT_NR_RESULTS] = {
-	[FLT_UNKNOWN] = "unknown", [FLT_MINOR] = "minor", [FLT_MAJOR] = "major",
-	[FLT_SIGBUS] = "sigbus", [FLT_SIGSEGV] = "sigsegv", [FLT_RETRY] = "retry",
-	[FLT_ERROR] = "error",
-};
+#define result_names flt_result_names
 
 #define SYM_LEN 96
 

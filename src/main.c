@@ -20,6 +20,7 @@ static const struct command {
 	{ "pfn", cmd_pfn, "physical frames behind a range, with page flags" },
 	{ "trace", cmd_trace, "mmap-family calls and the VMAs they make, live" },
 	{ "faults", cmd_faults, "page faults live: result, latency, frame" },
+	{ "driver", cmd_driver, "device-driver mmaps: what was installed, findings" },
 	{ "walk", cmd_walk, "MMU translation of an address, level by level" },
 	{ "feature", cmd_feature, "hooks and kernel features this kernel offers" },
 };

@@ -47,3 +47,14 @@ bool flt_record_decode(const void *data, size_t size, struct flt_event *ev)
 	}
 	return true;
 }
+
+const char *const flt_result_names[FLT_NR_RESULTS] = {
+	[FLT_UNKNOWN] = "unknown", [FLT_MINOR] = "minor", [FLT_MAJOR] = "major",
+	[FLT_SIGBUS] = "sigbus", [FLT_SIGSEGV] = "sigsegv", [FLT_RETRY] = "retry",
+	[FLT_ERROR] = "error",
+};
+
+const char *flt_result_name(unsigned int r)
+{
+	return r < FLT_NR_RESULTS ? flt_result_names[r] : "?";
+}

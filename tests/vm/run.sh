@@ -23,9 +23,9 @@ kernels=("$@")
 [ $# -gt 0 ] || kernels=(6.1 6.12)
 VM=$OUT/vm
 MODES=${VM_MODES:-auto fentry kprobe tracepoint}
-TESTS=${VM_TESTS:-feature maps pfn walk trace faults hostile races}
+TESTS=${VM_TESTS:-feature maps pfn walk trace faults driver hostile races}
 # in modes other than auto: the tests whose commands attach by mode
-MODE_TESTS=${VM_MODE_TESTS:-feature faults}
+MODE_TESTS=${VM_MODE_TESTS:-feature faults driver}
 TIMEOUT=${VM_TIMEOUT:-1500}
 STATIC=$OUT-static
 

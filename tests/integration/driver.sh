@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# vmscope driver on the real drivers of a stock kernel (no module needed):
+# the perf ring buffer, a KVM vcpu, io_uring rings, a BPF_F_MMAPABLE
+# array, an AF_PACKET ring, memfd_secret and hugetlb. Each is reported with
+# its owner functions and frames (checked against pagemap where pagemap
+# can see them), the correct ones with no finding, and a KVM vcpu mapped
+# one page too long with exactly the past_end finding.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+D=$WL/drivers
+KINDS="perf kvm io_uring bpfmap packet secret hugetlb"
+# jq: "0x..." to a number (addresses and PFNs stay below 2^53)
+HEX='def hex: ltrimstr("0x") | explode | reduce .[] as $c (0; . * 16 +
+  (if $c >= 97 then $c - 87 elif $c >= 65 then $c - 55 else $c - 48 end));'
+
+hp=/proc/sys/vm/nr_hugepages
+hp_old=$(cat "$hp")
+restore_hp() { echo "$hp_old" >"$hp"; cleanup; }
+trap restore_hp EXIT
+[ "$hp_old" -ge 2 ] || echo 2 >"$hp"
+
+# owner function each kind must show (any of the listed fields)
+declare -A OWNER=(
+	[perf]='.owner.mmap == "perf_mmap"'
+	[kvm]='.owner.fault == "kvm_vcpu_fault"'
+	[io_uring]='.owner.mmap == "io_uring_mmap"'
+	[io_uring_sqes]='.owner.mmap == "io_uring_mmap"'
+	[bpfmap]='.owner.mmap == "bpf_map_mmap"'
+	[packet]='.owner.open == "packet_mm_open"'
+	[secret]='.owner.fault == "secretmem_fault"'
+	[hugetlb]='.owner.fault == "hugetlb_vm_op_fault"'
+)
+
+# 1. -- CMD: every correct mapping reported, owners right, no finding
+# shellcheck disable=SC2086
+"$VMSCOPE" --json driver -o "$TMP/all.json" -- "$D" $KINDS >"$TMP/all.out" 2>"$TMP/all.err"
+st=$?
+check "driver -- CMD exits with the command's status (0)" test "$st" -eq 0
+check "every line is JSON, the last a summary with lost 0" \
+	jq -se 'all(.[]; type == "object") and .[-1].type == "summary" and .[-1].lost == 0' "$TMP/all.json"
+grep '^skip' "$TMP/all.out" | sed 's/^/# /'
+while read -r _ kind s e; do
+	check "$kind: one mapping event at $s-$e with its owner (${OWNER[$kind]})" \
+		jq -se --arg s "$s" --arg e "$e" "[.[] | select(.type == \"mapping\" and .vma.start == \$s)] |
+		  length == 1 and (.[0] | .vma.end == \$e and .when == \"mmap\" and ${OWNER[$kind]})" "$TMP/all.json"
+	check "$kind: every page had a frame by the end (the workload read each)" \
+		jq -se --arg s "$s" '[.[] | select(.type == "mapping_end" and .vma.start == $s)] |
+		  length == 1 and .[0].pages_with_frame == .[0].pages and .[0].why == "exit"' "$TMP/all.json"
+done < <(grep '^map' "$TMP/all.out")
+check "at least the perf ring, io_uring, the BPF array and AF_PACKET were mapped" \
+	test "$(grep -cE '^map (perf|io_uring|bpfmap|packet) ' "$TMP/all.out")" -eq 4
+check "no finding on the correct mappings" \
+	jq -se '.[-1].findings == 0 and ([.[] | select(.type == "finding")] | length) == 0' "$TMP/all.json"
+check "the perf ring: VM_PFNMAP|VM_IO, its frames found by the page-table walk (pagemap shows a hole)" \
+	jq -se '[.[] | select(.type == "mapping" and .owner.mmap == "perf_mmap")][0] |
+	  (.vma.vm_flags | index("pf") and index("io")) and .installed.source == "pagetable"' "$TMP/all.json"
+check "the BPF array, io_uring and AF_PACKET mapped every page at mmap time" \
+	jq -se '[.[] | select(.type == "mapping" and (.owner.mmap == "bpf_map_mmap" or
+	  .owner.mmap == "io_uring_mmap" or .owner.open == "packet_mm_open"))] |
+	  length == 4 and all(.[]; .installed.pages_mapped == .installed.pages)' "$TMP/all.json"
+check "file kinds: anon_inode for perf/io_uring/bpf, socket for AF_PACKET" \
+	jq -se '[.[] | select(.type == "mapping")] | all(.[];
+	  if .owner.open == "packet_mm_open" then .file.kind == "socket"
+	  elif (.owner.mmap // "" | test("perf_mmap|io_uring_mmap|bpf_map_mmap")) then .file.kind == "anon_inode"
+	  else true end)' "$TMP/all.json"
+if grep -q '^map secret' "$TMP/all.out"; then
+	check "memfd_secret: kind secretmem, frames installed by its fault handler" \
+		jq -se '[.[] | select(.type == "mapping" and .file.kind == "secretmem")] | length == 1' "$TMP/all.json"
+fi
+
+# the same in human form: readable at 80 columns
+# shellcheck disable=SC2086
+"$VMSCOPE" driver -- "$D" $KINDS >"$TMP/all.txt" 2>&1
+check "human output fits 80 columns" awk 'length($0) > 80 { exit 1 }' "$TMP/all.txt"
+check "human output has a report per mapping and the summary" \
+	sh -c "grep -q 'pages mapped (page-table walk)' '$TMP/all.txt' && grep -q '^-- .* driver mapping' '$TMP/all.txt'"
+
+# 2. a KVM vcpu mapped one page longer than its run area: past_end
+if [ -e /dev/kvm ]; then
+	"$VMSCOPE" --json driver -o "$TMP/kvm.json" -- "$D" kvm-past >"$TMP/kvm.out" 2>"$TMP/kvm.err"
+	read -r _ _ ksize < <(grep '^kvm_size' "$TMP/kvm.out")
+	read -r _ _ ks _ < <(grep '^map kvm-past' "$TMP/kvm.out")
+	if [ -n "$ks" ]; then
+		check "kvm-past: the workload saw its SIGBUS" grep -q '^sigbus kvm-past' "$TMP/kvm.out"
+		check "kvm-past: exactly one finding, past_end (error) at offset $(printf '%#x' "$ksize")" \
+			jq -se --arg s "$ks" --arg off "$(printf '0x%x' "$ksize")" '[.[] | select(.type == "finding")] |
+			  length == 1 and .[0].check == "past_end" and .[0].severity == "error" and
+			  .[0].vma.start == $s and .[0].offset == $off and (.[0].detail | test("SIGBUS"))' "$TMP/kvm.json"
+		check "kvm-past: the mapping's end counts the SIGBUS fault" \
+			jq -se --arg s "$ks" '[.[] | select(.type == "mapping_end" and .vma.start == $s)][0].faults.sigbus == 1' "$TMP/kvm.json"
+	else
+		skip "KVM: $(grep '^skip' "$TMP/kvm.out")"
+	fi
+else
+	skip "no /dev/kvm on this machine: the KVM vcpu checks need it"
+fi
+
+# 3. -p PID: the mappings it has now ("existing"), frames equal to pagemap's
+DRIVERS_HOLD_MS=0 "$D" -w bpfmap packet io_uring perf >"$TMP/hold.out" &
+hpid=$!
+PIDS+=("$hpid")
+for _ in $(seq 100); do grep -q '^touched' "$TMP/hold.out" && break; sleep 0.05; done
+"$VMSCOPE" --json driver -p "$hpid" -o "$TMP/p.json" 2>"$TMP/p.err" &
+vpid=$!
+PIDS+=("$vpid")
+for _ in $(seq 100); do grep -q 'ready in' "$TMP/p.err" && break; sleep 0.05; done
+for kind in bpfmap packet; do
+	read -r _ _ s e < <(grep "^map $kind " "$TMP/hold.out")
+	# pagemap sees these (not PFNMAP): its frames, as runs, must be ours
+	"$WL/pagemap_dump" "$hpid" "${s#0x}" "${e#0x}" 2>/dev/null |
+		jq -Rr "$HEX"' split(" ") | select(.[1] == "1") | "\(.[0] | hex) \(.[3] | hex)"' >"$TMP/pm.$kind"
+	jq -r --arg s "$s" "$HEX"' select(.type == "mapping" and .vma.start == $s) | .installed.runs[] |
+	  . as $r | range(0; .pages) | "\(($r.vaddr | hex) + . * 4096) \(($r.pfn | hex) + .)"' \
+		"$TMP/p.json" >"$TMP/ours.$kind"
+	if [ -s "$TMP/ours.$kind" ] && cmp -s "$TMP/pm.$kind" "$TMP/ours.$kind"; then
+		echo same; else echo "differ: $(wc -l <"$TMP/ours.$kind") vs $(wc -l <"$TMP/pm.$kind") pages"; fi >"$TMP/cmp.$kind"
+	check "$kind: the frames reported equal pagemap's ($(cat "$TMP/cmp.$kind"))" grep -qx same "$TMP/cmp.$kind"
+done
+
+kill "$hpid"
+wait "$vpid"
+st=$?
+check "driver -p: exits 0 when the process exits" test "$st" -eq 0
+check "driver -p: the five mappings reported as existing" \
+	jq -se '[.[] | select(.type == "mapping" and .when == "existing")] | length == 5' "$TMP/p.json"
+
+# 4. --dev: system-wide, only mappings of that file
+"$VMSCOPE" --json driver --dev 'anon_inode:[perf_event]' -o "$TMP/dev.json" 2>"$TMP/dev.err" &
+vpid=$!
+PIDS+=("$vpid")
+for _ in $(seq 100); do grep -q 'ready in' "$TMP/dev.err" && break; sleep 0.05; done
+DRIVERS_HOLD_MS=0 "$D" bpfmap perf io_uring >"$TMP/dev.out"
+sleep 0.3
+kill -INT "$vpid"
+wait "$vpid"
+st=$?
+read -r _ _ ps _ < <(grep '^map perf' "$TMP/dev.out")
+check "--dev: SIGINT ends it with exit 0" test "$st" -eq 0
+check "--dev 'anon_inode:[perf_event]': the perf ring only, not the BPF array or io_uring" \
+	jq -se --arg s "$ps" '[.[] | select(.type == "mapping")] | length == 1 and .[0].vma.start == $s' "$TMP/dev.json"
+
+# 5. bad input
+expect_status "-p of a missing pid: exit 1" 1 "$VMSCOPE" driver -p 999999999
+check "... and says so" grep -q 'no such process' "$TMP/stderr"
+expect_status "--dev with -p: usage error (2)" 2 "$VMSCOPE" driver --dev /dev/null -p 1
+expect_status "--dev of a missing path: usage error (2)" 2 "$VMSCOPE" driver --dev /no/such/dev
+expect_status "-- a command that does not exist: exit 127" 127 "$VMSCOPE" driver -- /no/such/cmd
