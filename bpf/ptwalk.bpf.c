@@ -32,7 +32,13 @@ __u64 range_hi;
 __u64 search_pfn;
 __u64 search_magic;
 
+__u64 vmemmap_base;	/* PAGEREF: struct page array */
+__u32 nref;		/* PAGEREF: PFNs in out[].vaddr */
+
 /* outputs */
+__u64 stack_addr;	/* VMEMMAP: task->stack */
+__u64 stack_page;	/* VMEMMAP: task->stack_vm_area->pages[0] */
+__u32 page_struct_size;	/* sizeof(struct page) on this kernel */
 __u32 status;		/* enum ptw_status */
 __u32 count;
 __u32 done;
@@ -155,6 +161,23 @@ static long search_step(__u32 i, struct search_ctx *c)
 	return 0;
 }
 
+static long ref_step(__u32 i, void *unused)
+{
+	struct page *pg;
+	int ref = 0;
+	__u32 k;
+
+	if (i >= nref || i >= PTW_MAX_RECS)
+		return 1;
+	k = i & (PTW_MAX_RECS - 1);
+	barrier_var(k);		/* keep the masked copy for the index */
+	k &= PTW_MAX_RECS - 1;
+	pg = (struct page *)(vmemmap_base + out[k].vaddr * bpf_core_type_size(struct page));
+	out[k].present = !bpf_probe_read_kernel(&ref, sizeof(ref), &pg->_refcount.counter);
+	out[k].entry = (__u64)(__s64)ref;
+	return 0;
+}
+
 SEC("iter/task_vma")
 int walk(struct bpf_iter__task_vma *ctx)
 {
@@ -186,6 +209,35 @@ int walk(struct bpf_iter__task_vma *ctx)
 	if (mode == PTW_MODE_LEVELS) {
 		done = 1;
 		walk_levels(pgd, range_lo);
+		return 0;
+	}
+	page_struct_size = bpf_core_type_size(struct page);
+	if (mode == PTW_MODE_VMEMMAP) {
+		struct page **pages;
+
+		done = 1;
+		stack_addr = (__u64)BPF_CORE_READ(task, stack);
+		pages = BPF_CORE_READ(task, stack_vm_area, pages);
+		if (!pages || bpf_probe_read_kernel(&stack_page, sizeof(stack_page), pages))
+			stack_page = 0;
+		walk_levels(pgd, stack_addr);
+		return 0;
+	}
+	if (mode == PTW_MODE_PAGEREF) {
+		done = 1;
+		bpf_loop(PTW_MAX_RECS, ref_step, NULL, 0);
+		return 0;
+	}
+	if (mode == PTW_MODE_KERNEL) {
+		done = 1;
+		wc.pgd = pgd;
+		wc.addr = range_lo;
+		wc.end = range_hi;
+		bpf_loop(1 << 23, walk_step, &wc, 0);
+		if (status == PTW_OK && wc.addr < wc.end && wc.addr) {
+			status = PTW_FULL;
+			next_addr = wc.addr;
+		}
 		return 0;
 	}
 	if (status != PTW_OK)

@@ -42,6 +42,12 @@ enum ptw_mode {
 	PTW_MODE_LEAVES = 0,	/* one record per leaf entry in [lo, hi) */
 	PTW_MODE_SEARCH = 1,	/* find the direct-map base (see KERNELS.md) */
 	PTW_MODE_LEVELS = 2,	/* every level's entry for one address */
+	PTW_MODE_KERNEL = 3,	/* leaves of [lo, hi) in the kernel half */
+	PTW_MODE_VMEMMAP = 4,	/* the levels of the task's (vmalloc'd)
+				 * stack and its first struct page pointer:
+				 * user space derives vmemmap_base */
+	PTW_MODE_PAGEREF = 5,	/* struct page refcounts of the PFNs in
+				 * out[].vaddr, into out[].entry */
 };
 
 enum ptw_level {

@@ -19,6 +19,7 @@ struct ptwalk {
 	struct ptwalk_bpf *skel;
 	uint64_t base;
 	int top;
+	uint64_t vmemmap;	/* 0 until found; 1: cannot be found */
 };
 
 int paging_levels(void)
@@ -227,6 +228,94 @@ int ptwalk_leaves(struct ptwalk *pw, pid_t pid, uint64_t lo, uint64_t hi,
 		} else if (bss->status == PTW_OK) {
 			break;
 		}
+	}
+	return 0;
+}
+
+int ptwalk_kernel(struct ptwalk *pw, uint64_t lo, uint64_t hi, ptwalk_cb cb, void *arg)
+{
+	struct ptwalk_bpf__bss *bss = pw->skel->bss;
+	int err, retries = 0;
+
+	while (lo < hi) {
+		bss->mode = PTW_MODE_KERNEL;
+		bss->range_lo = lo;
+		bss->range_hi = hi;
+		bss->next_addr = hi;
+		err = run_iter(pw, getpid());
+		if (err)
+			return err;
+		if (bss->status == PTW_READ_FAIL) {
+			if (++retries > 3)
+				return -EAGAIN;
+			lo = bss->next_addr + 4096;	/* skip what vanished */
+			continue;
+		}
+		if (bss->count) {
+			err = cb(bss->out, bss->count, arg);
+			if (err)
+				return err;
+		}
+		if (bss->status != PTW_FULL)
+			break;
+		if (bss->next_addr <= lo)
+			return -EIO;
+		lo = bss->next_addr;
+	}
+	return 0;
+}
+
+/* vmemmap_base: our own stack is vmalloc'd (VMAP_STACK); its vm_struct
+ * holds the struct page pointer of its first page, and the page tables
+ * its frame: base = page - pfn * sizeof(struct page). */
+static int find_vmemmap(struct ptwalk *pw)
+{
+	struct ptwalk_bpf__bss *bss = pw->skel->bss;
+	const struct ptw_rec *leaf;
+	uint64_t pfn;
+	int err;
+
+	bss->mode = PTW_MODE_VMEMMAP;
+	bss->stack_page = 0;
+	err = run_iter(pw, getpid());
+	if (err)
+		return err;
+	if (!bss->done || !bss->count || !bss->stack_page || !bss->page_struct_size)
+		return -ENOENT;
+	leaf = &bss->out[bss->count - 1];
+	if (!leaf->present || leaf->level != PTW_PTE)
+		return -ENOENT;
+	pfn = pgtable_target(leaf->entry, PTW_PTE) >> 12;
+	pw->vmemmap = bss->stack_page - pfn * bss->page_struct_size;
+	return 0;
+}
+
+int ptwalk_page_refs(struct ptwalk *pw, const uint64_t *pfns, size_t n, int32_t *refs,
+		     bool *known)
+{
+	struct ptwalk_bpf__bss *bss = pw->skel->bss;
+	size_t done = 0, i, k;
+	int err;
+
+	if (!pw->vmemmap && find_vmemmap(pw))
+		pw->vmemmap = 1;
+	if (pw->vmemmap == 1)
+		return -ENOENT;
+	while (done < n) {
+		k = n - done < PTW_MAX_RECS ? n - done : PTW_MAX_RECS;
+		for (i = 0; i < k; i++)
+			bss->out[i].vaddr = pfns[done + i];
+		bss->mode = PTW_MODE_PAGEREF;
+		bss->vmemmap_base = pw->vmemmap;
+		bss->nref = (uint32_t)k;
+		err = run_iter(pw, getpid());
+		if (err)
+			return err;
+		for (i = 0; i < k; i++) {
+			known[done + i] = bss->out[i].present;
+			refs[done + i] = (int32_t)bss->out[i].entry;
+		}
+		done += k;
 	}
 	return 0;
 }

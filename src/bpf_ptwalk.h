@@ -2,6 +2,7 @@
 #ifndef VMSCOPE_BPF_PTWALK_H
 #define VMSCOPE_BPF_PTWALK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,6 +36,16 @@ int ptwalk_leaves(struct ptwalk *pw, pid_t pid, uint64_t lo, uint64_t hi,
  * virtual address of the table read. *pgd gets mm->pgd. */
 int ptwalk_levels(struct ptwalk *pw, pid_t pid, uint64_t addr,
 		  struct ptw_rec *out, size_t *n, uint64_t *pgd);
+
+/* Leaves of [lo, hi) in the kernel half (vmalloc space, modules ...),
+ * through our own page tables, which share the kernel's. */
+int ptwalk_kernel(struct ptwalk *pw, uint64_t lo, uint64_t hi, ptwalk_cb cb, void *arg);
+
+/* The struct page reference counts of n PFNs (known[i] false when the
+ * read failed). -ENOENT: the struct page array was not found (needs a
+ * vmalloc'd kernel stack, CONFIG_VMAP_STACK). */
+int ptwalk_page_refs(struct ptwalk *pw, const uint64_t *pfns, size_t n, int32_t *refs,
+		     bool *known);
 
 /* Pages (4K units) a leaf entry maps. */
 static inline uint64_t ptw_pages(const struct ptw_rec *r)

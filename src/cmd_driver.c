@@ -111,6 +111,13 @@ struct drv {
 	struct { uint32_t map; uint64_t idx; } *pend;
 	size_t npend, cappend;
 	uint64_t faults, findings, by_check[CK_NR], lost_seen;
+	/* the kernel's 4K mappings outside the direct map (vmalloc space),
+	 * read once per batch when a VM_PFNMAP mapping has RAM frames */
+	struct kleaf { uint64_t kaddr, pfn; } *kmap;
+	size_t nkmap, capkmap;
+	bool kmap_valid;
+	int kmap_err;
+	bool refs_unavailable;
 	char why[256];
 };
 
@@ -284,6 +291,8 @@ static void json_frames(struct json *j, const struct dmap *m, const struct frame
 		}
 		json_key(j, "mapcount");
 		r[i].has_count ? json_u64(j, r[i].kcount) : json_null(j);
+		json_key(j, "refcount");
+		r[i].has_ref ? json_i64(j, r[i].ref) : json_null(j);
 		json_kstr(j, "cache", r[i].cache);
 		json_obj_end(j);
 	}
@@ -509,10 +518,130 @@ static void cross_check(struct drv *d, uint32_t mi, uint64_t idx, const char *ca
 	}
 }
 
+static int kmap_cb(const struct ptw_rec *r, size_t n, void *arg)
+{
+	struct drv *d = arg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t pfn = ptw_pfn(&r[i]);
+
+		if (!r[i].present || r[i].level != PTW_PTE ||
+		    r[i].vaddr == ptwalk_direct_base(d->pw) + (pfn << 12))
+			continue;
+		if (!grow((void **)&d->kmap, &d->capkmap, d->nkmap, sizeof(*d->kmap)))
+			return -ENOMEM;
+		d->kmap[d->nkmap].kaddr = r[i].vaddr;
+		d->kmap[d->nkmap].pfn = pfn;
+		d->nkmap++;
+	}
+	return 0;
+}
+
+static int cmp_kleaf_pfn(const void *a, const void *b)
+{
+	const struct kleaf *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* Two copies: by address (as walked) and by frame. */
+static struct kleaf *kmap_by_pfn;
+
+static void kmap_build(struct drv *d)
+{
+	uint64_t lo = paging_levels() == 5 ? 0xff00000000000000ULL : 0xffff800000000000ULL;
+
+	d->kmap_valid = true;
+	d->nkmap = 0;
+	free(kmap_by_pfn);
+	kmap_by_pfn = NULL;
+	d->kmap_err = ptwalk_kernel(d->pw, lo, 0xffffffff80000000ULL, kmap_cb, d);
+	if (d->kmap_err || !d->nkmap)
+		return;
+	kmap_by_pfn = malloc(d->nkmap * sizeof(*kmap_by_pfn));
+	if (!kmap_by_pfn) {
+		d->kmap_err = -ENOMEM;
+		return;
+	}
+	memcpy(kmap_by_pfn, d->kmap, d->nkmap * sizeof(*kmap_by_pfn));
+	qsort(kmap_by_pfn, d->nkmap, sizeof(*kmap_by_pfn), cmp_kleaf_pfn);
+}
+
+static uint64_t kaddr_of(void *ctx, uint64_t pfn)
+{
+	struct drv *d = ctx;
+	size_t lo = 0, hi = d->nkmap;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kmap_by_pfn[mid].pfn < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->nkmap && kmap_by_pfn[lo].pfn == pfn ? kmap_by_pfn[lo].kaddr : 0;
+}
+
+static uint64_t pfn_at(void *ctx, uint64_t kaddr)
+{
+	struct drv *d = ctx;
+	size_t lo = 0, hi = d->nkmap;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->kmap[mid].kaddr < kaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->nkmap && d->kmap[lo].kaddr == kaddr ? d->kmap[lo].pfn : 0;
+}
+
+/* Reference counts of the pages of m in [lo, hi) that have them. */
+static void read_refs(struct drv *d, struct dmap *m, uint64_t lo, uint64_t hi)
+{
+	uint64_t *pfns, *idx, i;
+	int32_t *refs;
+	bool *known;
+	size_t n = 0, k;
+	int err;
+
+	if (!d->pw || d->refs_unavailable || hi <= lo)
+		return;
+	if (hi > m->npages)
+		hi = m->npages;
+	pfns = malloc((hi - lo) * (2 * sizeof(uint64_t) + sizeof(int32_t) + 1) + 1);
+	if (!pfns)
+		return;
+	idx = pfns + (hi - lo);
+	refs = (int32_t *)(idx + (hi - lo));
+	known = (bool *)(refs + (hi - lo));
+	for (i = lo; i < hi; i++)
+		if (dmap_wants_ref(m, i) && !m->has_ref[i]) {
+			idx[n] = i;
+			pfns[n++] = m->pfn[i] - 1;
+		}
+	if (n) {
+		err = ptwalk_page_refs(d->pw, pfns, n, refs, known);
+		if (err == -ENOENT) {
+			d->refs_unavailable = true;
+			cli_note(d->c, "page reference counts unavailable: struct pages "
+				 "not found (needs CONFIG_VMAP_STACK): page_refcount not checked");
+		}
+		for (k = 0; !err && k < n; k++)
+			if (known[k])
+				dmap_set_ref(m, idx[k], refs[k]);
+	}
+	free(pfns);
+}
+
 static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 {
 	struct dmap *m = d->maps[mi];
-	struct check_result cr[CK_NR];
+	struct check_result cr[CK_NR], one;
 	size_t n, i;
 	uint64_t idx;
 
@@ -520,10 +649,25 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 		if (m->pfn[idx])
 			cross_check(d, mi, idx, m->cache ? m->cache[idx] :
 				    cache_mode(m->k.page_prot, 0));
+	read_refs(d, m, lo, hi);
 	n = dmap_frame_checks(m, lo, hi, cr);
 	for (i = 0; i < n; i++)
 		report_finding(d, m, cr[i].check, cr[i].offset, cr[i].has_offset,
 			       cr[i].detail);
+	if ((m->k.flags & VMF_PFNMAP) && d->pw && !(m->found & (1u << CK_VMALLOC))) {
+		struct kmap_lookup kl = { kaddr_of, pfn_at, d };
+
+		for (idx = lo; idx < hi && idx < m->npages; idx++)
+			if (m->pfn[idx] && m->has_k[idx] && !(m->kf[idx] & (1ULL << KPF_NOPAGE)))
+				break;
+		if (idx >= hi || idx >= m->npages)
+			return;		/* no RAM frame: device memory */
+		if (!d->kmap_valid)
+			kmap_build(d);
+		if (!d->kmap_err && dmap_vmalloc_check(m, &kl, &one))
+			report_finding(d, m, one.check, one.offset, one.has_offset,
+				       one.detail);
+	}
 }
 
 /* ---- mappings ----------------------------------------------------------- */
@@ -644,6 +788,7 @@ static void new_mapping(struct drv *d, pid_t pid, const struct vma_rec *k,
 	snprintf(m->comm, sizeof(m->comm), "%s", comm);
 	if (live) {
 		walk_mapping(d, m);
+		read_refs(d, m, 0, m->npages);
 		resolve_fns(d, m);
 	} else {
 		snprintf(m->walk_why, sizeof(m->walk_why), "the mapping was gone "
@@ -890,6 +1035,25 @@ static void existing(struct drv *d, pid_t pid)
 	free(recs);
 }
 
+/* Could this run make the check (what it needs was there)? */
+static bool check_ran(const struct drv *d, enum check ck)
+{
+	bool frames = d->pw != NULL, flags = d->kp.flags_fd >= 0;
+
+	switch (ck) {
+	case CK_UNMAPPED: case CK_PGOFF: case CK_CACHE_CONFLICT:
+		return frames;
+	case CK_CACHED_DEVICE: case CK_SLAB:
+		return frames && flags;
+	case CK_VMALLOC:
+		return frames && flags && !d->kmap_err;
+	case CK_REFCOUNT:
+		return frames && flags && d->kp.count_fd >= 0 && !d->refs_unavailable;
+	default:
+		return check_runs(ck);
+	}
+}
+
 static void summary(struct drv *d, double secs, uint64_t lost)
 {
 	unsigned int ck;
@@ -912,7 +1076,7 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 		json_key(&d->j, "checks_not_run");
 		json_arr_begin(&d->j);
 		for (ck = 0; ck < CK_NR; ck++)
-			if (!check_runs(ck))
+			if (!check_ran(d, ck))
 				json_str(&d->j, check_name(ck));
 		json_arr_end(&d->j);
 		json_ku64(&d->j, "faults", d->faults);
@@ -932,6 +1096,10 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 		if (d->by_check[ck])
 			fprintf(d->out, "   %-20s %" PRIu64 "\n", check_name(ck),
 				d->by_check[ck]);
+	for (ck = 0; ck < CK_NR; ck++)
+		if (!check_ran(d, ck))
+			fprintf(d->out, "   %-20s not checked (see the notes above)\n",
+				check_name(ck));
 }
 
 int cmd_driver(struct cli *c, int argc, char **argv)
@@ -1076,12 +1244,14 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	if (ret)
 		goto out;
 	while (!(r = stream_wait(&s, 100))) {
+		d->kmap_valid = false;		/* the kernel's mappings change */
 		mmtrace_consume(d->mt);
 		flush_pending(d);
 		stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft));
 	}
 	if (r < 0)
 		ret = -r;
+	d->kmap_valid = false;
 	mmtrace_consume(d->mt);
 	flush_pending(d);
 	stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft));
@@ -1103,6 +1273,9 @@ out:
 		free(d->maps);
 		free(d->frames);
 		free(d->pend);
+		free(d->kmap);
+		free(kmap_by_pfn);
+		kmap_by_pfn = NULL;
 		free(d);
 	}
 	return stream_end(&s, ret);

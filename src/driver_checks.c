@@ -26,12 +26,12 @@ static const struct {
 	[CK_PAST_END] = { "past_end", "error", true },
 	[CK_UNMAPPED] = { "unmapped_at_mmap", "warn", true },
 	[CK_PGOFF] = { "pgoff_ignored", "error", true },
-	[CK_VMALLOC] = { "vmalloc_remap", "error", false },
+	[CK_VMALLOC] = { "vmalloc_remap", "error", true },
 	[CK_PFNMAP_FLAGS] = { "pfnmap_flags", "warn", true },
 	[CK_CACHED_DEVICE] = { "cached_device_memory", "warn", true },
 	[CK_CACHE_CONFLICT] = { "cache_conflict", "warn", true },
 	[CK_NO_PAGE] = { "fault_no_page", "error", true },
-	[CK_REFCOUNT] = { "page_refcount", "error", false },
+	[CK_REFCOUNT] = { "page_refcount", "error", true },
 	[CK_SLAB] = { "slab_page", "info", true },
 };
 
@@ -105,7 +105,10 @@ struct dmap *dmap_new(pid_t pid, const struct vma_rec *k, const char *path,
 	m->kc = calloc(m->npages + 1, sizeof(*m->kc));
 	m->has_k = calloc(m->npages + 1, 1);
 	m->cache = calloc(m->npages + 1, sizeof(*m->cache));
-	if ((path && !m->path) || !m->pfn || !m->kf || !m->kc || !m->has_k || !m->cache) {
+	m->ref = calloc(m->npages + 1, sizeof(*m->ref));
+	m->has_ref = calloc(m->npages + 1, 1);
+	if ((path && !m->path) || !m->pfn || !m->kf || !m->kc || !m->has_k || !m->cache ||
+	    !m->ref || !m->has_ref) {
 		dmap_free(m);
 		return NULL;
 	}
@@ -126,6 +129,8 @@ void dmap_free(struct dmap *m)
 	free(m->kc);
 	free(m->has_k);
 	free(m->cache);
+	free(m->ref);
+	free(m->has_ref);
 	free(m);
 }
 
@@ -133,8 +138,8 @@ void dmap_set_frame(struct dmap *m, uint64_t idx, uint64_t pfn, const char *cach
 {
 	if (idx >= m->npages)
 		return;
-	if (m->pfn[idx] != pfn + 1)
-		m->has_k[idx] = 0;	/* another frame: its flags are not known */
+	if (m->pfn[idx] != pfn + 1)	/* another frame: nothing known of it */
+		m->has_k[idx] = m->has_ref[idx] = 0;
 	m->pfn[idx] = pfn + 1;
 	m->cache[idx] = cache;
 }
@@ -147,6 +152,26 @@ void dmap_set_kpage(struct dmap *m, uint64_t idx, uint64_t flags, bool has_count
 	m->kf[idx] = flags;
 	m->kc[idx] = count;
 	m->has_k[idx] = has_count ? 2 : 1;
+}
+
+void dmap_set_ref(struct dmap *m, uint64_t idx, int32_t ref)
+{
+	if (idx >= m->npages)
+		return;
+	m->ref[idx] = ref;
+	m->has_ref[idx] = 1;
+}
+
+bool dmap_wants_ref(const struct dmap *m, uint64_t idx)
+{
+	const uint64_t skip = (1ULL << KPF_NOPAGE) | (1ULL << KPF_COMPOUND_HEAD) |
+			      (1ULL << KPF_COMPOUND_TAIL) | (1ULL << KPF_HUGE) |
+			      (1ULL << KPF_THP) | (1ULL << KPF_RESERVED) |
+			      (1ULL << KPF_ZERO_PAGE) | (1ULL << KPF_SLAB) |
+			      (1ULL << KPF_BUDDY);
+
+	return idx < m->npages && m->pfn[idx] && m->has_k[idx] == 2 &&
+	       !(m->k.flags & VMF_PFNMAP) && !(m->kf[idx] & skip);
 }
 
 uint64_t dmap_pages_with_frame(const struct dmap *m)
@@ -183,7 +208,8 @@ void dmap_runs(const struct dmap *m, struct frame_run **runs, size_t *n)
 		if (last && last->vaddr + (last->pages << 12) == m->start + (i << 12) &&
 		    last->pfn + last->pages == pfn && last->has_k == (m->has_k[i] != 0) &&
 		    last->kflags == m->kf[i] && last->kcount == m->kc[i] &&
-		    last->cache == m->cache[i]) {
+		    last->cache == m->cache[i] && last->has_ref == (m->has_ref[i] != 0) &&
+		    last->ref == m->ref[i]) {
 			last->pages++;
 			continue;
 		}
@@ -198,6 +224,7 @@ void dmap_runs(const struct dmap *m, struct frame_run **runs, size_t *n)
 			.vaddr = m->start + (i << 12), .pages = 1, .pfn = pfn,
 			.has_k = m->has_k[i] != 0, .has_count = m->has_k[i] == 2,
 			.kflags = m->kf[i], .kcount = m->kc[i], .cache = m->cache[i],
+			.has_ref = m->has_ref[i] != 0, .ref = m->ref[i],
 		};
 		(*n)++;
 	}
@@ -279,6 +306,23 @@ size_t dmap_frame_checks(const struct dmap *m, uint64_t lo, uint64_t hi,
 				slab_first = i;
 		}
 	}
+	for (i = lo; i < hi && i < m->npages; i++) {
+		struct check_result *r;
+
+		/* each mapping holds a reference and the driver its own: a
+		 * count no higher than the mapcount lacks one */
+		if (!m->has_ref[i] || !dmap_wants_ref(m, i) || m->ref[i] > (int64_t)m->kc[i] ||
+		    (m->found & (1u << CK_REFCOUNT)))
+			continue;
+		r = add(out, &n, CK_REFCOUNT, true, i << 12);
+		snprintf(r->detail, sizeof(r->detail),
+			 "page %" PRIu64 " (frame 0x%" PRIx64 ") has %d reference%s for %"
+			 PRIu64 " mapping%s: the fault handler gave it to user space "
+			 "without get_page(), so the unmap frees a page the driver "
+			 "still uses", i, m->pfn[i] - 1, m->ref[i], m->ref[i] == 1 ? "" : "s",
+			 m->kc[i], m->kc[i] == 1 ? "" : "s");
+		break;
+	}
 	if (dev_n && !(m->found & (1u << CK_CACHED_DEVICE))) {
 		struct check_result *r = add(out, &n, CK_CACHED_DEVICE, true,
 					     dev_first << 12);
@@ -304,6 +348,54 @@ size_t dmap_frame_checks(const struct dmap *m, uint64_t lo, uint64_t hi,
 			 m->pfn[slab_first] - 1, slab_n == 1 ? "is" : "are");
 	}
 	return n;
+}
+
+bool dmap_vmalloc_check(const struct dmap *m, const struct kmap_lookup *k,
+			struct check_result *out)
+{
+	uint64_t i, j, kaddr = 0, first = 0, bad = 0, bad_at = 0, want_at = 0;
+
+	if (!(m->k.flags & VMF_PFNMAP) || (m->found & (1u << CK_VMALLOC)))
+		return false;
+	for (i = 0; i < m->npages && !kaddr; i++)
+		if (m->pfn[i] && m->has_k[i] && !(m->kf[i] & (1ULL << KPF_NOPAGE))) {
+			kaddr = k->kaddr_of(k->ctx, m->pfn[i] - 1);
+			first = i;
+		}
+	if (!kaddr)
+		return false;
+	/* as remap_pfn_range maps them: contiguous frames from the first */
+	for (j = first + 1; j < m->npages; j++) {
+		uint64_t want = k->pfn_at(k->ctx, kaddr + ((j - first) << 12));
+
+		if (!m->pfn[j] || !want || want == m->pfn[j] - 1)
+			continue;
+		if (!bad++) {
+			bad_at = j;
+			want_at = want;
+		}
+	}
+	out->check = CK_VMALLOC;
+	out->has_offset = true;
+	out->offset = first << 12;
+	if (bad)
+		snprintf(out->detail, sizeof(out->detail),
+			 "the frame at offset %#" PRIx64 " (0x%" PRIx64 ") is vmalloc "
+			 "memory (kernel address %#" PRIx64 ") and the VMA is VM_PFNMAP: "
+			 "remap_pfn_range maps physically contiguous frames, vmalloc "
+			 "memory is not, and %" PRIu64 " page%s show%s other memory (offset "
+			 "%#" PRIx64 " maps 0x%" PRIx64 ", the buffer has 0x%" PRIx64 "); "
+			 "use remap_vmalloc_range, or a fault handler with vmalloc_to_page",
+			 first << 12, m->pfn[first] - 1, kaddr, bad, bad == 1 ? "" : "s",
+			 bad == 1 ? "s" : "", bad_at << 12, m->pfn[bad_at] - 1, want_at);
+	else
+		snprintf(out->detail, sizeof(out->detail),
+			 "the frame at offset %#" PRIx64 " (0x%" PRIx64 ") is vmalloc "
+			 "memory (kernel address %#" PRIx64 ") mapped with remap_pfn_range: "
+			 "it is physically contiguous only by chance; use "
+			 "remap_vmalloc_range, or a fault handler with vmalloc_to_page",
+			 first << 12, m->pfn[first] - 1, kaddr);
+	return true;
 }
 
 static const char *access_word(uint32_t error_code)

@@ -51,6 +51,8 @@ struct dmap {
 	uint64_t *kc;		/* kpagecount (mapcount) */
 	uint8_t *has_k;		/* kf/kc known: 1 flags, 2 flags and count */
 	const char **cache;	/* cache mode of the page-table entry */
+	int32_t *ref;		/* struct page refcount, when has_ref */
+	uint8_t *has_ref;
 	bool walked;		/* the walk after mmap worked */
 	char walk_why[200];	/* else why not */
 	uint64_t at_mmap;	/* pages the walk found */
@@ -81,6 +83,10 @@ void dmap_free(struct dmap *m);
 void dmap_set_frame(struct dmap *m, uint64_t idx, uint64_t pfn, const char *cache);
 void dmap_set_kpage(struct dmap *m, uint64_t idx, uint64_t flags, bool has_count,
 		    uint64_t count);
+void dmap_set_ref(struct dmap *m, uint64_t idx, int32_t ref);
+/* Does page idx need its refcount read (a page whose references the mm
+ * counts: not PFNMAP, not compound, not reserved, flags known)? */
+bool dmap_wants_ref(const struct dmap *m, uint64_t idx);
 uint64_t dmap_pages_with_frame(const struct dmap *m);
 /* Same file: same device node, or the same inode of the same filesystem. */
 bool dmap_same_file(const struct dmap *a, const struct dmap *b);
@@ -88,8 +94,9 @@ bool dmap_same_file(const struct dmap *a, const struct dmap *b);
 /* Consecutive pages with consecutive frames and equal flags. */
 struct frame_run {
 	uint64_t vaddr, pages, pfn;
-	bool has_k, has_count;
+	bool has_k, has_count, has_ref;
 	uint64_t kflags, kcount;
+	int32_t ref;
 	const char *cache;
 };
 /* *runs is malloc'd (NULL when there are none). */
@@ -101,6 +108,18 @@ size_t dmap_static_checks(const struct dmap *m, struct check_result *out);
 /* Checks on the frames of pages [lo, hi) with their flags (6, 8). */
 size_t dmap_frame_checks(const struct dmap *m, uint64_t lo, uint64_t hi,
 			 struct check_result *out);
+/* The kernel's own mapping of frames (its vmalloc space), for check 4:
+ * kaddr_of gives the kernel address mapping a frame (0: none), pfn_at
+ * the frame at a kernel address (0: none). */
+struct kmap_lookup {
+	uint64_t (*kaddr_of)(void *ctx, uint64_t pfn);
+	uint64_t (*pfn_at)(void *ctx, uint64_t kaddr);
+	void *ctx;
+};
+/* VM_PFNMAP frames that are vmalloc'd memory (4). */
+bool dmap_vmalloc_check(const struct dmap *m, const struct kmap_lookup *k,
+			struct check_result *out);
+
 /* Count a fault in the mapping and keep its frame; true when it makes a
  * finding (1 or 7), in *out. */
 bool dmap_fault(struct dmap *m, const struct flt_event *e, struct check_result *out);

@@ -140,7 +140,9 @@ static int sort_by_pfn(struct pfn_idx *a, size_t n)
 
 /* Read out[s[k].idx] for every sorted entry of s from fd, nearby PFNs
  * sharing one pread. */
-static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out)
+/* beyond: the value of PFNs past the file's end (beyond max_pfn) */
+static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
+		     uint64_t beyond)
 {
 	uint64_t *buf = malloc(KPAGE_SPAN_MAX * 8);
 	size_t i = 0, j, k;
@@ -166,7 +168,7 @@ static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out)
 			uint64_t off = s[k].pfn - first;
 
 			/* short read: beyond max_pfn, no struct page */
-			out[s[k].idx] = off < (uint64_t)r / 8 ? buf[off] : 0;
+			out[s[k].idx] = off < (uint64_t)r / 8 ? buf[off] : beyond;
 		}
 		i = j;
 	}
@@ -186,7 +188,7 @@ static void *runs_thread(void *arg)
 {
 	struct runs_job *j = arg;
 
-	j->err = read_runs(j->fd, j->s, j->n, j->out);
+	j->err = read_runs(j->fd, j->s, j->n, j->out, 0);
 	return NULL;
 }
 
@@ -225,7 +227,7 @@ int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
 			runs_thread(&job);
 	}
 	if (flags)
-		err = read_runs(r->flags_fd, s, n, flags);
+		err = read_runs(r->flags_fd, s, n, flags, 1ULL << KPF_NOPAGE);
 	if (threaded)
 		pthread_join(thr, NULL);
 	if (!err)

@@ -46,6 +46,23 @@ static struct flt_event fault(uint64_t addr, uint8_t result, bool pfn)
 	return e;
 }
 
+/* a vmalloc buffer at 0xffffc90000010000 whose page i is frame 0x5000 + 7i */
+static uint64_t fake_kaddr_of(void *ctx, uint64_t pfn)
+{
+	(void)ctx;
+	if (pfn >= 0x5000 && pfn < 0x5000 + 28 && (pfn - 0x5000) % 7 == 0)
+		return 0xffffc90000010000ULL + ((pfn - 0x5000) / 7) * 4096;
+	return 0;
+}
+
+static uint64_t fake_pfn_at(void *ctx, uint64_t kaddr)
+{
+	uint64_t i = (kaddr - 0xffffc90000010000ULL) / 4096;
+
+	(void)ctx;
+	return kaddr >= 0xffffc90000010000ULL && i < 4 ? 0x5000 + 7 * i : 0;
+}
+
 static bool has(const struct check_result *r, size_t n, enum check ck)
 {
 	size_t i;
@@ -229,7 +246,64 @@ int main(void)
 	ok(m->npages == 10 && m->vpages == 100 && dmap_pages_with_frame(m) == 0,
 	   "beyond the page cap: nothing kept");
 	dmap_free(m);
-	ok(!strcmp(check_name(CK_PAST_END), "past_end") && !check_runs(CK_VMALLOC) &&
+	/* 7: a page with no reference beyond its mappings */
+	k = rec(2, VMF_MIXEDMAP, true);
+	m = dmap_new(1, &k, "/dev/x", 16);
+	for (i = 0; i < 2; i++) {
+		dmap_set_frame(m, i, 0x700 + i, "wb");
+		dmap_set_kpage(m, i, 1ULL << KPF_MMAP, true, 1);
+	}
+	ok(dmap_wants_ref(m, 0), "a mapped, uncompound page wants its refcount");
+	dmap_set_ref(m, 0, 2);
+	dmap_set_ref(m, 1, 2);
+	ok(dmap_frame_checks(m, 0, 2, cr) == 0, "refcount 2 for 1 mapping: no finding");
+	dmap_set_ref(m, 1, 1);
+	n = dmap_frame_checks(m, 0, 2, cr);
+	ok(n == 1 && cr[0].check == CK_REFCOUNT && cr[0].offset == 0x1000 &&
+	   strstr(cr[0].detail, "get_page"), "refcount 1 for 1 mapping: page_refcount (%s)",
+	   n ? cr[0].detail : "-");
+	dmap_set_kpage(m, 1, (1ULL << KPF_MMAP) | (1ULL << KPF_COMPOUND_TAIL), true, 1);
+	ok(!dmap_wants_ref(m, 1) && dmap_frame_checks(m, 0, 2, cr) == 0,
+	   "a compound tail (refcount lives in the head): not checked");
+	dmap_free(m);
+	k = rec(2, pfnmap, false);
+	m = dmap_new(1, &k, "/dev/x", 16);
+	dmap_set_frame(m, 0, 0x700, "wb");
+	dmap_set_kpage(m, 0, 0, true, 0);
+	ok(!dmap_wants_ref(m, 0), "VM_PFNMAP frames are not refcounted by the mm: not checked");
+	dmap_free(m);
+
+	/* 4: remap_pfn_range over vmalloc memory */
+	{
+		struct kmap_lookup kl = { fake_kaddr_of, fake_pfn_at, NULL };
+
+		k = rec(4, pfnmap, false);
+		m = dmap_new(1, &k, "/dev/x", 16);
+		for (i = 0; i < 4; i++) {	/* contiguous from vmalloc page 0 */
+			dmap_set_frame(m, i, 0x5000 + i, "wb");
+			dmap_set_kpage(m, i, 0, true, 1);
+		}
+		ok(dmap_vmalloc_check(m, &kl, &one) && one.check == CK_VMALLOC &&
+		   one.offset == 0 && strstr(one.detail, "3 pages show other memory") &&
+		   strstr(one.detail, "0xffffc90000010000"),
+		   "vmalloc_remap: frame 0 is vmalloc page 0, 3 others differ (%s)", one.detail);
+		for (i = 0; i < 4; i++)
+			dmap_set_frame(m, i, 0x5000 + i * 7, "wb");
+		ok(dmap_vmalloc_check(m, &kl, &one) && strstr(one.detail, "only by chance"),
+		   "vmalloc pages that happen to line up: still reported, as luck");
+		for (i = 0; i < 4; i++)
+			dmap_set_frame(m, i, 0x9000 + i, "wb");
+		ok(!dmap_vmalloc_check(m, &kl, &one), "frames the kernel does not vmap: nothing");
+		dmap_free(m);
+		k = rec(4, VMF_MIXEDMAP, false);
+		m = dmap_new(1, &k, "/dev/x", 16);
+		dmap_set_frame(m, 0, 0x5000, "wb");
+		dmap_set_kpage(m, 0, 0, true, 1);
+		ok(!dmap_vmalloc_check(m, &kl, &one), "vmalloc pages inserted page by page "
+		   "(remap_vmalloc_range, VM_MIXEDMAP): fine");
+		dmap_free(m);
+	}
+	ok(!strcmp(check_name(CK_PAST_END), "past_end") && check_runs(CK_VMALLOC) &&
 	   !strcmp(check_severity(CK_SLAB), "info"), "names, severities, what runs");
 	return tap_done();
 }

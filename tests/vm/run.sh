@@ -23,9 +23,9 @@ kernels=("$@")
 [ $# -gt 0 ] || kernels=(6.1 6.12)
 VM=$OUT/vm
 MODES=${VM_MODES:-auto fentry kprobe tracepoint}
-TESTS=${VM_TESTS:-feature maps pfn walk trace faults driver hostile races}
+TESTS=${VM_TESTS:-feature maps pfn walk trace faults driver drvmod hostile races}
 # in modes other than auto: the tests whose commands attach by mode
-MODE_TESTS=${VM_MODE_TESTS:-feature faults driver}
+MODE_TESTS=${VM_MODE_TESTS:-feature faults driver drvmod}
 TIMEOUT=${VM_TIMEOUT:-1500}
 STATIC=$OUT-static
 
@@ -61,6 +61,46 @@ kernel_image() {
 		mkdir -p "$dir" && dpkg -x "$deb" "$dir" || return 1
 	fi
 	ls "$dir"/boot/vmlinuz-*
+}
+
+# fetch (cached) a package by exact name into the debs cache; prints its path
+fetch_deb() {
+	local deb
+	deb=$(ls "$VM"/debs/"${1}"_*.deb 2>/dev/null | tail -1)
+	if [ -z "$deb" ]; then
+		(cd "$VM/debs" && apt-get download -q "$1" >/dev/null 2>&1) || return 1
+		deb=$(ls "$VM"/debs/"${1}"_*.deb | tail -1)
+	fi
+	echo "$deb"
+}
+
+# the test driver (tests/vm/drvtest) built against the kernel's headers
+# packages, unpacked in a private root (the arch headers' Makefile includes
+# the common one by absolute path: pointed there); prints the .ko path
+build_module() {
+	local kver=$1 hroot=$VM/headers/$kver out=$VM/drvtest/$kver pkg deb hdr
+	if [ ! -e "$hroot/.done" ]; then
+		rm -rf "$hroot"
+		mkdir -p "$hroot"
+		for pkg in "linux-headers-$kver" $(apt-cache depends "linux-headers-$kver" 2>/dev/null |
+			awk '/Depends: linux-(headers-.*-common|kbuild-)/ { print $2 }'); do
+			deb=$(fetch_deb "$pkg") && dpkg -x "$deb" "$hroot" || return 1
+		done
+		hdr=$hroot/usr/src/linux-headers-$kver
+		sed -i "s|^include /usr/src/|include $(readlink -f "$hroot")/usr/src/|" "$hdr/Makefile" ||
+			return 1
+		touch "$hroot/.done"
+	fi
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp tests/vm/drvtest/Kbuild tests/vm/drvtest/*.[ch] "$out/"
+	# no module BTF: kbuild would want pahole, and vmscope needs none
+	make -s -C "$hroot/usr/src/linux-headers-$kver" M="$(readlink -f "$out")" \
+		CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$out/build.log" 2>&1 || {
+		sed 's/^/# /' "$out/build.log" | tail -20 >&2
+		return 1
+	}
+	echo "$out/vmscope_drvtest.ko"
 }
 
 # copy a host program and every shared library it needs into the root
@@ -107,6 +147,13 @@ build_initramfs() {
 		*) cp "$a" "$root/lib/modules/$k/loop.ko" ;;
 		esac
 	done
+	# the test driver, built per kernel
+	for a in "$VM"/drvtest/*/vmscope_drvtest.ko; do
+		[ -e "$a" ] || continue
+		k=$(basename "$(dirname "$a")")
+		mkdir -p "$root/lib/modules/$k"
+		cp "$a" "$root/lib/modules/$k/"
+	done
 	cp tests/vm/init "$root/init"
 	chmod +x "$root/init"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
@@ -131,6 +178,13 @@ for k in "${kernels[@]}"; do
 	pkg=$(package_of "$k")
 	[ -n "$pkg" ] || { note_fail "[$k] no package for kernel $k in the archive"; continue; }
 	vmlinuz=$(kernel_image "$pkg") || { note_fail "[$k] cannot fetch $pkg"; continue; }
+	kver=${pkg#linux-image-}
+	kver=${kver%-unsigned}
+	if ko=$(build_module "$kver"); then
+		echo "# test-vm: test driver for $kver built"
+	else
+		note_fail "[$k] cannot build the test driver against linux-headers-$kver"
+	fi
 	ready+=("$k:$pkg:$vmlinuz")
 done
 img=$(build_initramfs) || die "initramfs build failed"

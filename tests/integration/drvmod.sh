@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# vmscope driver on the test driver (tests/vm/drvtest): every correct
+# variant gives no finding, every buggy one exactly its finding. The driver
+# is a kernel module: the VM matrix (make test-vm) loads it in each guest.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+
+if [ ! -e /dev/vmscope_drvtest ]; then
+	if [ -r /proc/modules ]; then
+		fail "the test driver is not loaded (/dev/vmscope_drvtest missing)"
+	else
+		skip "this kernel loads no modules (CONFIG_MODULES off): the test driver runs in make test-vm"
+	fi
+	exit 0
+fi
+U=$WL/drvuser
+mode=${VMSCOPE_TEST_MODE:-auto}
+echo "# driver checks on the test driver in $mode mode"
+
+# variant: the checks expected (space separated, "" for none). A check may
+# also appear in ALSO when the bug makes it possible but not certain.
+declare -A WANT=(
+	[kmalloc]="" [vmalloc_fault]="" [remap_vmalloc]=""
+	[past_end]="past_end" [tail]="unmapped_at_mmap" [pgoff]="pgoff_ignored"
+	[vmalloc_remap]="vmalloc_remap" [flags]="pfnmap_flags"
+	[cached_io]="cached_device_memory" [noref]="page_refcount"
+	[nopage]="fault_no_page" [slab]="slab_page"
+)
+# the frames a vmalloc'd buffer remapped as if contiguous are any RAM:
+# some may be slab pages
+declare -A ALSO=([vmalloc_remap]="slab_page")
+declare -A OWNER=(
+	[kmalloc]='.owner.mmap == "drvtest_mmap"'
+	[vmalloc_fault]='.owner.fault == "fault_vmalloc"'
+	[remap_vmalloc]='.owner.mmap == "drvtest_mmap"'
+	[past_end]='.owner.fault == "fault_vmalloc"'
+	[noref]='.owner.fault == "fault_noref"'
+	[nopage]='.owner.fault == "fault_nopage"'
+	[flags]='.owner.fault == "fault_pfn"'
+)
+
+for v in kmalloc vmalloc_fault remap_vmalloc past_end tail pgoff vmalloc_remap \
+	flags cached_io noref nopage slab; do
+	"$VMSCOPE" --json driver -o "$TMP/$v.json" -- "$U" "$v" >"$TMP/$v.out" 2>"$TMP/$v.err"
+	st=$?
+	if [ "$st" -ne 0 ] || ! grep -q '^touched' "$TMP/$v.out"; then
+		fail "$v: vmscope driver -- drvuser $v ran (exit $st)"
+		sed 's/^/#   /' "$TMP/$v.err" "$TMP/$v.out" | head -5
+		continue
+	fi
+	got=$(jq -r 'select(.type == "finding") | .check' "$TMP/$v.json" | sort | tr '\n' ' ')
+	want=${WANT[$v]}
+	extra=$(for c in $got; do
+		case " $want ${ALSO[$v]:-} " in *" $c "*) ;; *) echo "$c" ;; esac
+	done | tr '\n' ' ')
+	missing=$(for c in $want; do
+		case " $got " in *" $c "*) ;; *) echo "$c" ;; esac
+	done | tr '\n' ' ')
+	if [ -z "$extra" ] && [ -z "$missing" ]; then
+		pass "$v: findings: ${want:-none}"
+	else
+		fail "$v: findings '$got', want '${want:-none}'"
+		jq -c 'select(.type == "finding") | {check, detail}' "$TMP/$v.json" | sed 's/^/#   /'
+	fi
+	read -r _ _ s _ < <(grep '^map ' "$TMP/$v.out" | head -1)
+	check "$v: the mapping at $s is reported once, as /dev/vmscope_drvtest (chr)" \
+		jq -se --arg s "$s" '[.[] | select(.type == "mapping" and .vma.start == $s)] |
+		  length == 1 and .[0].vma.path == "/dev/vmscope_drvtest" and .[0].file.kind == "chr"' "$TMP/$v.json"
+	if [ -n "${OWNER[$v]:-}" ]; then
+		check "$v: owner ${OWNER[$v]}" jq -se --arg s "$s" \
+			"[.[] | select(.type == \"mapping\" and .vma.start == \$s)][0] | ${OWNER[$v]}" "$TMP/$v.json"
+	fi
+done
+
+# what the findings say, where it matters to a driver author
+check "past_end: at offset 0x4000, the first page past the 4-page buffer" \
+	jq -se '[.[] | select(.type == "finding")][0] | .offset == "0x4000" and (.detail | test("4 pages"))' "$TMP/past_end.json"
+check "tail: 4 of the VMA's 8 pages mapped, the hole at 0x4000" \
+	jq -se '[.[] | select(.type == "finding")][0] | .offset == "0x4000" and (.detail | test("4 of the VMA.s 8 pages"))' "$TMP/tail.json"
+check "pgoff: reported on the second mapping (file page 1 shows page 0's frame)" \
+	jq -se --arg s "$(awk '/^map second/ { print $3 }' "$TMP/pgoff.out")" \
+	'[.[] | select(.type == "finding")][0].vma.start == $s' "$TMP/pgoff.json"
+check "vmalloc_remap: names the kernel's vmalloc address and the pages that differ" \
+	jq -se '[.[] | select(.type == "finding" and .check == "vmalloc_remap")][0].detail |
+	  test("vmalloc memory \\(kernel address 0xff") and test("remap_vmalloc_range")' "$TMP/vmalloc_remap.json"
+check "cached_io: the frame has no struct page and is mapped wb" \
+	jq -se '[.[] | select(.type == "mapping")][0].installed.runs[0] |
+	  (.flags | index("nopage")) and .cache == "wb" and .pfn == "0x7ff000"' "$TMP/cached_io.json"
+check "noref: the installed page has refcount 1 for mapcount 1" \
+	jq -se '[.[] | select(.type == "finding")][0].detail | test("1 reference for 1 mapping")' "$TMP/noref.json"
+check "nopage: the workload's read never completed (SIGALRM broke the loop)" grep -q '^loop ' "$TMP/nopage.out"
+check "correct variants: the kmalloc buffer's frames are reserved RAM, refcounts not needed" \
+	jq -se '[.[] | select(.type == "mapping")][0].installed | .pages_mapped == 4 and
+	  all(.runs[]; .flags | index("reserved"))' "$TMP/kmalloc.json"
+check "correct variants: every summary is clean and lists no check as not run" \
+	sh -c "cat '$TMP/kmalloc.json' '$TMP/vmalloc_fault.json' '$TMP/remap_vmalloc.json' |
+	  jq -se '[.[] | select(.type == \"summary\")] | length == 3 and
+	    all(.[]; .findings == 0 and .checks_not_run == [] and .lost == 0)' >/dev/null"
