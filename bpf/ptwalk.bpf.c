@@ -51,6 +51,8 @@ struct walk_ctx {
 	__u64 pgd;
 	__u64 addr;
 	__u64 end;
+	__u64 pte_table;	/* last PTE table read, 0: none */
+	__u64 pte_base;		/* the 2M region it maps */
 };
 
 static __always_inline int emit(__u64 vaddr, __u64 entry, __u32 level,
@@ -80,6 +82,22 @@ static long walk_step(__u32 i, struct walk_ctx *c)
 		next_addr = addr;
 		return 1;
 	}
+	/* the PTE table of the last leaf maps this address too: read only
+	 * the PTE (a descent costs 4-5 reads a page) */
+	if (c->pte_table && (addr & ~((1ULL << 21) - 1)) == c->pte_base) {
+		if (bpf_probe_read_kernel(&entry, sizeof(entry),
+					  (void *)(c->pte_table + ((addr >> 12) & 511) * 8))) {
+			status = PTW_READ_FAIL;
+			next_addr = addr;
+			return 1;
+		}
+		if (entry)
+			emit(addr & ~0xfffULL, entry, 0,
+			     (entry & (PAGE_PRESENT | PAGE_PROTNONE)) != 0);
+		c->addr = (addr | 0xfffULL) + 1;
+		return c->addr >= c->end || c->addr == 0;
+	}
+	c->pte_table = 0;
 	/* unrolled: 6.1 rejects a loop whose back-edge follows a call */
 #pragma unroll
 	for (l = 4; l >= 0; l--) {
@@ -88,6 +106,10 @@ static long walk_step(__u32 i, struct walk_ctx *c)
 
 		if (l > top_level)
 			continue;
+		if (l == 0) {
+			c->pte_table = table;
+			c->pte_base = addr & ~((1ULL << 21) - 1);
+		}
 		idx = (addr >> shift) & 511;
 		size = 1ULL << shift;
 		if (bpf_probe_read_kernel(&entry, sizeof(entry),
@@ -231,6 +253,7 @@ int walk(struct bpf_iter__task_vma *ctx)
 	if (mode == PTW_MODE_KERNEL) {
 		done = 1;
 		wc.pgd = pgd;
+		wc.pte_table = 0;
 		wc.addr = range_lo;
 		wc.end = range_hi;
 		bpf_loop(1 << 23, walk_step, &wc, 0);
@@ -245,6 +268,7 @@ int walk(struct bpf_iter__task_vma *ctx)
 	if (vma->vm_end <= range_lo || vma->vm_start >= range_hi)
 		return 0;
 	wc.pgd = pgd;
+	wc.pte_table = 0;
 	wc.addr = vma->vm_start > range_lo ? vma->vm_start : range_lo;
 	wc.end = vma->vm_end < range_hi ? vma->vm_end : range_hi;
 	bpf_loop(1 << 23, walk_step, &wc, 0);

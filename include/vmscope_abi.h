@@ -215,4 +215,47 @@ struct flt_ip_key {
 	__u64 ip;
 };
 
+/*
+ * Driver helpers (bpf/driver.bpf.c): each remap_pfn_range, vm_insert_page(s),
+ * vmf_insert_pfn/mixed, remap_vmalloc_range call and each vm_ops->fault
+ * (seen at __do_fault) in a traced process, on the same ring.
+ */
+#define DRV_EV_TYPE	(MM_EV_FOREIGN + 1)
+#define DRV_MAX_PAGES	8	/* vm_insert_pages: page pointers carried */
+
+enum drv_helper {
+	DH_REMAP_PFN_RANGE = 0,
+	DH_VM_INSERT_PAGE = 1,
+	DH_VM_INSERT_PAGES = 2,
+	DH_VMF_INSERT_PFN = 3,
+	DH_VMF_INSERT_MIXED = 4,
+	DH_REMAP_VMALLOC_RANGE = 5,
+	DH_FAULT = 6,		/* vm_ops->fault, by __do_fault */
+	DH_NR = 7,
+};
+
+#define DRV_HAS_RET	1	/* ret is the helper's return (exit seen) */
+#define DRV_PAGE_PTR	2	/* page[] holds struct page pointers, not PFNs */
+
+struct drv_event {
+	__u32 type;		/* DRV_EV_TYPE */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u16 helper;		/* enum drv_helper */
+	__u16 flags;		/* DRV_* */
+	__u64 ts_ns;
+	__u64 vma_start;
+	__u64 vma_end;
+	__u64 addr;		/* user address the call maps at */
+	__u64 size;		/* bytes (remap), pages (vm_insert_pages) */
+	__u64 prot;		/* pgprot (remap_pfn_range), else vm_page_prot */
+	__u64 kaddr;		/* remap_vmalloc_range: the vmalloc address */
+	__u64 pgoff;		/* remap_vmalloc_range, fault: page offset */
+	__s64 ret;
+	__u32 npage;		/* entries of page[] used */
+	__u32 pad;
+	__u64 page[DRV_MAX_PAGES];	/* PFNs, or struct page pointers */
+};
+VMSCOPE_STATIC_ASSERT(sizeof(struct drv_event) == 160, "drv_event layout");
+
 #endif

@@ -290,6 +290,17 @@ static int find_vmemmap(struct ptwalk *pw)
 	return 0;
 }
 
+int ptwalk_vmemmap(struct ptwalk *pw, uint64_t *base, uint32_t *size)
+{
+	if (!pw->vmemmap && find_vmemmap(pw))
+		pw->vmemmap = 1;
+	if (pw->vmemmap == 1)
+		return -ENOENT;
+	*base = pw->vmemmap;
+	*size = pw->skel->bss->page_struct_size;
+	return 0;
+}
+
 int ptwalk_page_refs(struct ptwalk *pw, const uint64_t *pfns, size_t n, int32_t *refs,
 		     bool *known)
 {

@@ -47,6 +47,10 @@ int ptwalk_kernel(struct ptwalk *pw, uint64_t lo, uint64_t hi, ptwalk_cb cb, voi
 int ptwalk_page_refs(struct ptwalk *pw, const uint64_t *pfns, size_t n, int32_t *refs,
 		     bool *known);
 
+/* The struct page array (vmemmap_base) and sizeof(struct page), to turn
+ * a struct page pointer into its PFN. -ENOENT as for ptwalk_page_refs. */
+int ptwalk_vmemmap(struct ptwalk *pw, uint64_t *base, uint32_t *size);
+
 /* Pages (4K units) a leaf entry maps. */
 static inline uint64_t ptw_pages(const struct ptw_rec *r)
 {

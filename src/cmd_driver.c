@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include "bpf_driver.h"
 #include "bpf_fault.h"
 #include "bpf_mmap.h"
 #include "bpf_ptwalk.h"
@@ -91,6 +92,15 @@ struct drv {
 	enum mech fault_mode;
 	struct mmtrace *mt;
 	struct fltrace *ft;
+	struct drvtrace *dt;
+	enum mech hmode[DH_NR];		/* each helper's mechanism */
+	bool helpers_on;
+	int vmemmap_state;		/* 0 unknown, 1 found, -1 unavailable */
+	uint64_t vmemmap;
+	uint32_t page_struct;
+	/* helper calls made inside an mmap, before its event arrives */
+	struct drv_event *hpend;
+	size_t nhpend, caphpend;
 	struct ptwalk *pw;
 	char pw_why[200];
 	struct kpage_reader kp;
@@ -299,6 +309,101 @@ static void json_frames(struct json *j, const struct dmap *m, const struct frame
 	json_arr_end(j);
 }
 
+/* The frame a helper call names: its PFN, or its struct page's. */
+static bool call_pfn(struct drv *d, const struct drv_event *e, unsigned int i, uint64_t *pfn)
+{
+	if (i >= e->npage || !e->page[i])
+		return false;
+	if (!(e->flags & DRV_PAGE_PTR)) {
+		*pfn = e->page[i];
+		return true;
+	}
+	if (!d->vmemmap_state)
+		d->vmemmap_state = d->pw && !ptwalk_vmemmap(d->pw, &d->vmemmap,
+							   &d->page_struct) ? 1 : -1;
+	if (d->vmemmap_state < 0 || !d->page_struct || e->page[i] < d->vmemmap)
+		return false;
+	*pfn = (e->page[i] - d->vmemmap) / d->page_struct;
+	return true;
+}
+
+static void json_helper(struct drv *d, const struct dmap *m, const struct drv_event *e,
+			bool alone)
+{
+	struct json *j = &d->j;
+	uint64_t pfn;
+	unsigned int i;
+
+	json_obj_begin(j);
+	if (alone) {
+		json_kstr(j, "type", "helper");
+		json_ku64(j, "pid", e->pid);
+		json_vma_brief(j, m);
+	}
+	json_ku64(j, "ts_ns", e->ts_ns);
+	json_ku64(j, "tid", e->tid);
+	json_kstr(j, "helper", drv_helper_name(e->helper));
+	json_khex(j, "addr", e->addr);
+	json_khex(j, "offset", e->addr - m->start);
+	json_key(j, "pfn");
+	if (call_pfn(d, e, 0, &pfn))
+		json_hex(j, pfn);
+	else
+		json_null(j);
+	if (e->helper == DH_VM_INSERT_PAGES) {
+		json_ku64(j, "pages", e->size);
+		json_key(j, "pfns");
+		json_arr_begin(j);
+		for (i = 0; i < e->npage; i++)
+			if (call_pfn(d, e, i, &pfn))
+				json_hex(j, pfn);
+		json_arr_end(j);
+	} else if (e->helper == DH_REMAP_PFN_RANGE || e->helper == DH_REMAP_VMALLOC_RANGE) {
+		json_ku64(j, "size", e->size);
+	}
+	if (e->helper == DH_REMAP_PFN_RANGE || e->helper == DH_VMF_INSERT_PFN ||
+	    e->helper == DH_VMF_INSERT_MIXED) {
+		json_khex(j, "prot", e->prot);
+		json_kstr(j, "cache", cache_mode(e->prot, 0));
+	}
+	if (e->helper == DH_REMAP_VMALLOC_RANGE) {
+		json_khex(j, "kaddr", e->kaddr);
+		json_ku64(j, "pgoff", e->pgoff);
+	}
+	json_key(j, "ret");
+	if (e->flags & DRV_HAS_RET) {
+		if (e->helper == DH_FAULT || e->helper == DH_VMF_INSERT_PFN ||
+		    e->helper == DH_VMF_INSERT_MIXED)
+			json_hex(j, (uint64_t)e->ret);	/* vm_fault_t bits */
+		else
+			json_i64(j, e->ret);
+	} else {
+		json_null(j);
+	}
+	json_obj_end(j);
+	if (alone)
+		json_end_doc(j);
+}
+
+static void plain_helper(struct drv *d, const struct dmap *m, const struct drv_event *e)
+{
+	char size[16] = "", ret[24] = "", pfn_s[24] = "?";
+	uint64_t pfn;
+
+	if (call_pfn(d, e, 0, &pfn))
+		snprintf(pfn_s, sizeof(pfn_s), "0x%" PRIx64, pfn);
+	if (e->helper == DH_REMAP_PFN_RANGE || e->helper == DH_REMAP_VMALLOC_RANGE)
+		human_size(e->size, size, sizeof(size));
+	else if (e->helper == DH_VM_INSERT_PAGES)
+		snprintf(size, sizeof(size), "%" PRIu64 "p", (uint64_t)e->size);
+	if (e->flags & DRV_HAS_RET)
+		snprintf(ret, sizeof(ret), " = %" PRId64, (int64_t)e->ret);
+	fprintf(d->out, "  %-19s +%-7" PRIx64 " pfn %-10s %-5s%s%s\n",
+		drv_helper_name(e->helper), (uint64_t)(e->addr - m->start),
+		e->helper == DH_REMAP_VMALLOC_RANGE ? "-" : pfn_s, size,
+		e->helper == DH_REMAP_PFN_RANGE ? cache_mode(e->prot, 0) : "", ret);
+}
+
 static void report_mapping(struct drv *d, struct dmap *m, const char *when, uint64_t ts)
 {
 	struct frame_run *runs = NULL;
@@ -355,13 +460,25 @@ static void report_mapping(struct drv *d, struct dmap *m, const char *when, uint
 		json_kstr(j, "name", m->fn[FN_NAME]);
 		json_obj_end(j);
 		json_key(j, "helpers");
-		json_null(j);
+		if (d->helpers_on) {
+			json_arr_begin(j);
+			for (i = 0; i < m->ncalls; i++)
+				json_helper(d, m, &m->calls[i], false);
+			json_arr_end(j);
+		} else {
+			json_null(j);
+		}
 		json_key(j, "installed");
 		json_obj_begin(j);
 		json_kstr(j, "source", m->walked ? "pagetable" : NULL);
 		json_key(j, "pages_mapped");
 		m->walked ? json_u64(j, m->at_mmap) : json_null(j);
 		json_ku64(j, "pages", m->vpages);
+		json_key(j, "walk_delay_ns");	/* from the mmap's return */
+		if (m->walked && ts && m->walk_ns > ts)
+			json_u64(j, m->walk_ns - ts);
+		else
+			json_null(j);
 		json_kstr(j, "note", m->walked ? NULL : m->walk_why);
 		json_frames(j, m, runs, nruns);
 		json_obj_end(j);
@@ -404,10 +521,19 @@ static void report_mapping(struct drv *d, struct dmap *m, const char *when, uint
 		}
 		if (!m->walked)
 			fprintf(d->out, "  frames unknown: %s\n", m->walk_why);
+		else if (!ts)
+			fprintf(d->out, "  now: %" PRIu64 " of %" PRIu64 " pages mapped"
+				" (page-table walk)\n", m->at_mmap, m->vpages);
 		else
-			fprintf(d->out, "  %s: %" PRIu64 " of %" PRIu64 " pages mapped"
-				" (page-table walk)\n", strcmp(when, "existing") ?
-				"at mmap" : "now", m->at_mmap, m->vpages);
+			fprintf(d->out, "  at mmap +%.1fms: %" PRIu64 " of %" PRIu64
+				" pages mapped (page-table walk)\n",
+				m->walk_ns > ts ? (double)(m->walk_ns - ts) / 1e6 : 0.0,
+				m->at_mmap, m->vpages);
+		for (i = 0; i < m->ncalls && i < 4; i++)
+			plain_helper(d, m, &m->calls[i]);
+		if (m->ncalls > 4)
+			fprintf(d->out, "  ... %zu more helper calls (--json lists all)\n",
+				m->ncalls - 4);
 		for (i = 0; i < nruns && i < 4; i++) {
 			char kf[160];
 
@@ -450,6 +576,31 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 		json_ku64(&d->j, "pages_with_frame", have);
 		json_ku64(&d->j, "pages", m->vpages);
 		json_ku64(&d->j, "findings", (uint64_t)__builtin_popcount(m->found));
+		json_key(&d->j, "helper_calls");
+		if (d->helpers_on) {
+			json_obj_begin(&d->j);
+			for (r = 0; r < DH_NR; r++)
+				if (m->helper_calls[r])
+					json_ku64(&d->j, drv_helper_name(r), m->helper_calls[r]);
+			json_obj_end(&d->j);
+		} else {
+			json_null(&d->j);
+		}
+		json_key(&d->j, "fault_returns");
+		if (d->helpers_on && d->hmode[DH_FAULT] != MECH_NONE) {
+			char k[24];
+
+			json_obj_begin(&d->j);
+			for (r = 0; r < m->nfault_rets; r++) {
+				snprintf(k, sizeof(k), "0x%" PRIx64, (uint64_t)m->fault_rets[r].ret);
+				json_ku64(&d->j, k, m->fault_rets[r].n);
+			}
+			if (m->fault_rets_other)
+				json_ku64(&d->j, "other", m->fault_rets_other);
+			json_obj_end(&d->j);
+		} else {
+			json_null(&d->j);
+		}
 		json_obj_end(&d->j);
 		json_end_doc(&d->j);
 		return;
@@ -471,6 +622,14 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 			first = false;
 		}
 		fprintf(d->out, "%s\n", first ? "" : ")");
+	}
+	if (d->helpers_on && m->helper_calls[DH_FAULT]) {
+		fprintf(d->out, "     vm_ops->fault %" PRIu64 " call%s, returned", m->helper_calls[DH_FAULT],
+			m->helper_calls[DH_FAULT] == 1 ? "" : "s");
+		for (r = 0; r < m->nfault_rets && r < 4; r++)
+			fprintf(d->out, "%s 0x%" PRIx64 " x%" PRIu64, r ? "," : "",
+				(uint64_t)m->fault_rets[r].ret, m->fault_rets[r].n);
+		fputc('\n', d->out);
 	}
 	fflush(d->out);
 }
@@ -641,7 +800,7 @@ static void read_refs(struct drv *d, struct dmap *m, uint64_t lo, uint64_t hi)
 static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 {
 	struct dmap *m = d->maps[mi];
-	struct check_result cr[CK_NR], one;
+	struct check_result cr[CK_NR];
 	size_t n, i;
 	uint64_t idx;
 
@@ -655,13 +814,29 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 		report_finding(d, m, cr[i].check, cr[i].offset, cr[i].has_offset,
 			       cr[i].detail);
 	if ((m->k.flags & VMF_PFNMAP) && d->pw && !(m->found & (1u << CK_VMALLOC))) {
-		struct kmap_lookup kl = { kaddr_of, pfn_at, d };
-
 		for (idx = lo; idx < hi && idx < m->npages; idx++)
 			if (m->pfn[idx] && m->has_k[idx] && !(m->kf[idx] & (1ULL << KPF_NOPAGE)))
 				break;
-		if (idx >= hi || idx >= m->npages)
-			return;		/* no RAM frame: device memory */
+		/* RAM frames (not device memory): after the batch, since the
+		 * kernel walk takes ~0.1 s and other new mappings wait */
+		if (idx < hi && idx < m->npages)
+			m->vmalloc_due = true;
+	}
+}
+
+/* The vmalloc_remap check of the mappings that got RAM frames. */
+static void vmalloc_checks(struct drv *d)
+{
+	struct kmap_lookup kl = { kaddr_of, pfn_at, d };
+	struct check_result one;
+	size_t i;
+
+	for (i = 0; i < d->nmaps; i++) {
+		struct dmap *m = d->maps[i];
+
+		if (!m->vmalloc_due)
+			continue;
+		m->vmalloc_due = false;
 		if (!d->kmap_valid)
 			kmap_build(d);
 		if (!d->kmap_err && dmap_vmalloc_check(m, &kl, &one))
@@ -745,6 +920,7 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 		return;
 	}
 	m->walked = true;
+	m->walk_ns = (uint64_t)(now_sec() * 1e9);
 	m->at_mmap = dmap_pages_with_frame(m);
 	if (!m->at_mmap || d->kp.flags_fd < 0)
 		return;
@@ -767,6 +943,46 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 	free(pfns);
 }
 
+static void count_call(struct dmap *m, const struct drv_event *e)
+{
+	unsigned int i;
+
+	m->helper_calls[e->helper]++;
+	if (e->helper != DH_FAULT || !(e->flags & DRV_HAS_RET))
+		return;
+	for (i = 0; i < m->nfault_rets; i++)
+		if (m->fault_rets[i].ret == e->ret)
+			break;
+	if (i == m->nfault_rets) {
+		if (i == ARRAY_SIZE(m->fault_rets)) {
+			m->fault_rets_other++;
+			return;
+		}
+		m->fault_rets[i].ret = e->ret;
+		m->nfault_rets++;
+	}
+	m->fault_rets[i].n++;
+}
+
+/* The calls made inside the mmap that made m. */
+static void claim_calls(struct drv *d, struct dmap *m)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < d->nhpend; i++) {
+		struct drv_event *e = &d->hpend[i];
+
+		if ((pid_t)e->pid == m->pid && e->vma_start == m->start) {
+			if (grow((void **)&m->calls, &m->capcalls, m->ncalls, sizeof(*m->calls)))
+				m->calls[m->ncalls++] = *e;
+			count_call(m, e);
+		} else {
+			d->hpend[k++] = *e;
+		}
+	}
+	d->nhpend = k;
+}
+
 static void new_mapping(struct drv *d, pid_t pid, const struct vma_rec *k,
 			bool live, const char *path, const char *comm, const char *when,
 			uint64_t ts)
@@ -786,6 +1002,7 @@ static void new_mapping(struct drv *d, pid_t pid, const struct vma_rec *k,
 	mi = (uint32_t)d->nmaps;
 	d->maps[d->nmaps++] = m;
 	snprintf(m->comm, sizeof(m->comm), "%s", comm);
+	claim_calls(d, m);
 	if (live) {
 		walk_mapping(d, m);
 		read_refs(d, m, 0, m->npages);
@@ -931,6 +1148,8 @@ static int on_mm(const struct mm_event *ev, void *arg)
 	return 0;
 }
 
+static int on_fault(const void *data, size_t size, void *arg);
+
 static struct dmap *find_live(struct drv *d, pid_t pid, uint64_t addr, uint32_t *mi)
 {
 	size_t i;
@@ -944,6 +1163,38 @@ static struct dmap *find_live(struct drv *d, pid_t pid, uint64_t addr, uint32_t 
 		}
 	}
 	return NULL;
+}
+
+/* A helper call: inside an mmap (its mapping is not known yet: kept for
+ * it), or later, from a fault handler, in a mapping we know. */
+static void on_helper(struct drv *d, const void *data, size_t size)
+{
+	struct drv_event e;
+	struct dmap *m;
+	uint32_t mi;
+
+	if (!drv_record_decode(data, size, &e))
+		return;
+	m = find_live(d, (pid_t)e.pid, e.vma_start, &mi);
+	if (!m || m->start != e.vma_start) {
+		if (d->nhpend >= 4096)
+			d->nhpend = 0;		/* nobody claimed them */
+		if (grow((void **)&d->hpend, &d->caphpend, d->nhpend, sizeof(*d->hpend)))
+			d->hpend[d->nhpend++] = e;
+		return;
+	}
+	count_call(m, &e);
+	if (d->c->json)
+		json_helper(d, m, &e, true);
+}
+
+static int on_other(const void *data, size_t size, void *arg)
+{
+	if (record_type(data, size) == DRV_EV_TYPE) {
+		on_helper(arg, data, size);
+		return 0;
+	}
+	return on_fault(data, size, arg);
 }
 
 static int on_fault(const void *data, size_t size, void *arg)
@@ -1033,6 +1284,7 @@ static void existing(struct drv *d, pid_t pid)
 	}
 	maps_free(&ml);
 	free(recs);
+	vmalloc_checks(d);
 }
 
 /* Could this run make the check (what it needs was there)? */
@@ -1081,6 +1333,12 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 		json_arr_end(&d->j);
 		json_ku64(&d->j, "faults", d->faults);
 		json_kstr(&d->j, "fault_mode", mech_name(d->fault_mode));
+		json_key(&d->j, "helper_modes");
+		json_obj_begin(&d->j);
+		for (ck = 0; ck < DH_NR; ck++)
+			json_kstr(&d->j, drv_helper_hook(ck), d->hmode[ck] == MECH_NONE ? NULL :
+				  mech_name(d->hmode[ck]));
+		json_obj_end(&d->j);
 		json_ku64(&d->j, "lost", lost);
 		json_key(&d->j, "duration_s");
 		json_double(&d->j, secs);
@@ -1102,6 +1360,27 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 				check_name(ck));
 }
 
+/* Say how the helpers are seen: one line, at start. */
+static void helpers_note(struct drv *d)
+{
+	char buf[256] = "";
+	unsigned int h;
+	size_t len = 0;
+
+	if (!d->helpers_on) {
+		cli_note(d->c, "driver helpers untraced (no fentry/kprobe): frames "
+			 "from walks");
+		return;
+	}
+	for (h = 0; h < DH_NR; h++)
+		if (d->hmode[h] == MECH_NONE)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+						len ? ", " : "", drv_helper_hook(h));
+	cli_note(d->c, "driver helpers traced by %s%s%s", mech_name(d->hmode[DH_REMAP_PFN_RANGE] ?
+		 d->hmode[DH_REMAP_PFN_RANGE] : d->hmode[DH_FAULT]),
+		 len ? "; not traced: " : "", buf);
+}
+
 int cmd_driver(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1117,6 +1396,7 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	struct drv *d = NULL;
 	struct stream s;
 	const char *dev_arg = NULL;
+	double last_vcheck = 0;
 	struct stat st;
 	int opt, r, ret;
 	size_t i;
@@ -1219,8 +1499,19 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	if (!r)
 		r = mmtrace_open(&d->mt, &mo, on_mm, d, d->why, sizeof(d->why));
 	if (!r) {
-		mmtrace_set_other(d->mt, on_fault, d);
+		mmtrace_set_other(d->mt, on_other, d);
 		r = fltrace_open(&d->ft, d->mt, &fo, d->why, sizeof(d->why));
+	}
+	if (!r) {
+		/* helpers run inside the mmap, before we know its process
+		 * maps a driver: they follow the mmap tracer's filter */
+		r = drvtrace_open(&d->dt, d->mt, &mo, c->mode, d->hmode, d->why,
+				  sizeof(d->why));
+		if (r == -EOPNOTSUPP) {
+			ret = cli_error(c, EXIT_PRIVILEGE, "driver: %s", d->why);
+			goto out;
+		}
+		d->helpers_on = d->dt != NULL;
 	}
 	if (r) {
 		ret = cli_error(c, r == -EPERM || r == -EACCES ? EXIT_PRIVILEGE :
@@ -1228,7 +1519,7 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 				" (needs root: CAP_BPF and CAP_PERFMON)" : "");
 		goto out;
 	}
-	cli_note(c, "driver helpers not traced yet: frames from walks and faults");
+	helpers_note(d);
 	if (s.pid) {
 		r = mmtrace_add(d->mt, s.pid);
 		if (r) {
@@ -1243,21 +1534,31 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 			mech_name(d->fault_mode), sa.follow);
 	if (ret)
 		goto out;
+	last_vcheck = now_sec();
 	while (!(r = stream_wait(&s, 100))) {
+		int got;
+
 		d->kmap_valid = false;		/* the kernel's mappings change */
-		mmtrace_consume(d->mt);
+		got = mmtrace_consume(d->mt);
 		flush_pending(d);
-		stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft));
+		/* the kernel walk (~40 ms) waits for a quiet ring, so new
+		 * mappings are walked first: at most a second */
+		if (got <= 0 || now_sec() - last_vcheck > 1.0) {
+			vmalloc_checks(d);
+			last_vcheck = now_sec();
+		}
+		stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt));
 	}
 	if (r < 0)
 		ret = -r;
 	d->kmap_valid = false;
 	mmtrace_consume(d->mt);
 	flush_pending(d);
-	stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft));
+	vmalloc_checks(d);
+	stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt));
 	for (i = 0; i < d->nmaps; i++)
 		end_mapping(d, d->maps[i], "end");
-	summary(d, now_sec() - s.t_start, mmtrace_lost(d->mt) + fltrace_lost(d->ft));
+	summary(d, now_sec() - s.t_start, mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt));
 	if (!ret && s.have_exit)
 		ret = s.exit_code;
 out:
@@ -1274,6 +1575,8 @@ out:
 		free(d->frames);
 		free(d->pend);
 		free(d->kmap);
+		free(d->hpend);
+		drvtrace_close(d->dt);
 		free(kmap_by_pfn);
 		kmap_by_pfn = NULL;
 		free(d);

@@ -131,6 +131,7 @@ void dmap_free(struct dmap *m)
 	free(m->cache);
 	free(m->ref);
 	free(m->has_ref);
+	free(m->calls);
 	free(m);
 }
 

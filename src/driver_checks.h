@@ -56,11 +56,20 @@ struct dmap {
 	bool walked;		/* the walk after mmap worked */
 	char walk_why[200];	/* else why not */
 	uint64_t at_mmap;	/* pages the walk found */
+	uint64_t walk_ns;	/* when (CLOCK_MONOTONIC) */
+	bool vmalloc_due;	/* RAM frames in VM_PFNMAP: check 4 after the batch */
 	uint64_t faults[FLT_NR_RESULTS];
 	uint64_t rep_page;	/* the page refaulting without a frame */
 	unsigned int rep_n;
 	uint32_t found;		/* 1 << check already reported */
 	bool ended;
+	/* helper hooks (fentry/kprobe modes) */
+	struct drv_event *calls;	/* made during the mmap */
+	size_t ncalls, capcalls;
+	uint64_t helper_calls[DH_NR];	/* all, during mmap and faults */
+	struct { int64_t ret; uint64_t n; } fault_rets[8];	/* vm_ops->fault */
+	unsigned int nfault_rets;
+	uint64_t fault_rets_other;
 };
 
 /* Findings as the checks return them; detail is the text for the user. */

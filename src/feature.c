@@ -38,6 +38,7 @@ const struct hook_def hook_defs[] = {
 	{ "vmf_insert_pfn", HOOK_FUNCTION, "vmf_insert_pfn", true, NULL, NULL },
 	{ "vmf_insert_mixed", HOOK_FUNCTION, "vmf_insert_mixed", true, NULL, NULL },
 	{ "remap_vmalloc_range", HOOK_FUNCTION, "remap_vmalloc_range", true, NULL, NULL },
+	{ "vm_ops->fault", HOOK_FUNCTION, "__do_fault", true, NULL, NULL },
 	{ "sys_enter", HOOK_TRACEPOINT, NULL, false, "sys_enter", "raw_syscalls:sys_enter" },
 	{ "sys_exit", HOOK_TRACEPOINT, NULL, false, "sys_exit", "raw_syscalls:sys_exit" },
 	{ "page_fault_user", HOOK_TRACEPOINT, NULL, false, "page_fault_user",

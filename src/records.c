@@ -48,6 +48,18 @@ bool flt_record_decode(const void *data, size_t size, struct flt_event *ev)
 	return true;
 }
 
+bool drv_record_decode(const void *data, size_t size, struct drv_event *ev)
+{
+	if (size < sizeof(*ev) || record_type(data, size) != DRV_EV_TYPE)
+		return false;
+	memcpy(ev, data, sizeof(*ev));
+	if (ev->helper >= DH_NR)
+		return false;
+	if (ev->npage > DRV_MAX_PAGES)
+		ev->npage = DRV_MAX_PAGES;
+	return true;
+}
+
 const char *const flt_result_names[FLT_NR_RESULTS] = {
 	[FLT_UNKNOWN] = "unknown", [FLT_MINOR] = "minor", [FLT_MAJOR] = "major",
 	[FLT_SIGBUS] = "sigbus", [FLT_SIGSEGV] = "sigsegv", [FLT_RETRY] = "retry",

@@ -24,6 +24,10 @@ bool mm_record_decode(const void *data, size_t size, struct mm_event *ev);
  * their enums. */
 bool flt_record_decode(const void *data, size_t size, struct flt_event *ev);
 
+/* A driver-helper record; false when malformed (helper out of range);
+ * npage is clamped to the array. */
+bool drv_record_decode(const void *data, size_t size, struct drv_event *ev);
+
 /* Names of enum flt_result ("minor", ...), as output and options spell them. */
 extern const char *const flt_result_names[FLT_NR_RESULTS];
 const char *flt_result_name(unsigned int r);

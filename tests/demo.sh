@@ -35,3 +35,10 @@ printf '\n$ %s\n' "vmscope trace -- $OUT/workloads/mmcalls fork   (first 24 line
 printf '\n$ %s\n' "vmscope faults -- $OUT/workloads/faulter count 1   (first 12 lines)"
 "$V" faults -- "$OUT/workloads/faulter" count 1 2>&1 | head -12
 run faults --summary -- "$OUT/workloads/faulter" outcomes "$OUT"
+# driver mmaps: the perf ring (remapped at mmap) and a KVM vcpu mapped one
+# page longer than the kernel serves (the past_end finding)
+kinds="perf bpfmap"
+[ -e /dev/kvm ] && kinds="$kinds kvm-past"
+printf '\n$ %s\n' "vmscope driver -- $OUT/workloads/drivers $kinds"
+# shellcheck disable=SC2086
+DRIVERS_HOLD_MS=100 "$V" driver -- "$OUT/workloads/drivers" $kinds 2>&1 | grep -v '^map \|^kvm_size'

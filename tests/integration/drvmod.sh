@@ -46,6 +46,8 @@ for v in kmalloc vmalloc_fault remap_vmalloc past_end tail pgoff vmalloc_remap \
 	if [ "$st" -ne 0 ] || ! grep -q '^touched' "$TMP/$v.out"; then
 		fail "$v: vmscope driver -- drvuser $v ran (exit $st)"
 		sed 's/^/#   /' "$TMP/$v.err" "$TMP/$v.out" | head -5
+		# the BPF verifier's last words, when a program was refused
+		"$VMSCOPE" -v driver -- "$U" "$v" 2>&1 | grep -B12 -m1 'failed to load' | sed 's/^/#   /'
 		continue
 	fi
 	got=$(jq -r 'select(.type == "finding") | .check' "$TMP/$v.json" | sort | tr '\n' ' ')
@@ -96,3 +98,37 @@ check "correct variants: every summary is clean and lists no check as not run" \
 	sh -c "cat '$TMP/kmalloc.json' '$TMP/vmalloc_fault.json' '$TMP/remap_vmalloc.json' |
 	  jq -se '[.[] | select(.type == \"summary\")] | length == 3 and
 	    all(.[]; .findings == 0 and .checks_not_run == [] and .lost == 0)' >/dev/null"
+
+# the helper calls: traced in fentry and kprobe modes, null in tracepoint
+hmode=$mode
+[ "$hmode" = auto ] && hmode=$("$VMSCOPE" --json feature |
+	jq -r '.hooks[] | select(.hook == "remap_pfn_range") | .mode')
+if [ "$hmode" = fentry ] || [ "$hmode" = kprobe ]; then
+	echo "# helpers traced by $hmode"
+	ret=$([ "$hmode" = fentry ] && echo '.ret == 0' || echo '.ret == null')
+	check "kmalloc: the mmap's remap_pfn_range call: offset 0, 16K, the frame the walk found ($ret)" \
+		jq -se "[.[] | select(.type == \"mapping\")][0] | .installed.runs[0].pfn as \$p |
+		  (.helpers | length == 1) and (.helpers[0] | .helper == \"remap_pfn_range\" and
+		  .offset == \"0x0\" and .size == 16384 and .pfn == \$p and .cache == \"wb\" and $ret)" "$TMP/kmalloc.json"
+	check "kmalloc: the mapping at file page 1 remaps the buffer's second frame" \
+		jq -se '[.[] | select(.type == "mapping")] | (.[0].helpers[0].pfn) as $a | (.[1].helpers[0].pfn) as $b |
+		  ($a | ltrimstr("0x") | explode | length) > 0 and $b != $a' "$TMP/kmalloc.json"
+	check "vmalloc_fault: 4 vm_ops->fault calls, all returning 0 (a page in vmf->page)" \
+		jq -se --arg s "$(awk '/^map vmalloc_fault/ { print $3 }' "$TMP/vmalloc_fault.out")" \
+		'[.[] | select(.type == "mapping_end" and .vma.start == $s)][0] |
+		  .helper_calls.fault == 4 and .fault_returns == {"0x0": 4}' "$TMP/vmalloc_fault.json"
+	check "remap_vmalloc: remap_vmalloc_range called in the mmap with the vmalloc address" \
+		jq -se '[.[] | select(.type == "mapping")][0].helpers | any(.[]; .helper == "remap_vmalloc_range" and
+		  (.kaddr | startswith("0xff")))' "$TMP/remap_vmalloc.json"
+	check "flags: each fault inserts a PFN (vmf_insert_pfn helper records, 4 frames)" \
+		jq -se '[.[] | select(.type == "helper" and .helper == "vmf_insert_pfn")] |
+		  length == 4 and all(.[]; .pfn != null)' "$TMP/flags.json"
+	check "past_end: the fault past the buffer returned VM_FAULT_SIGBUS (0x2)" \
+		jq -se '[.[] | select(.type == "mapping_end")][0].fault_returns["0x2"] == 1' "$TMP/past_end.json"
+	check "nopage: the fault handler returned VM_FAULT_NOPAGE (0x100) again and again" \
+		jq -se '[.[] | select(.type == "mapping_end")][0].fault_returns["0x100"] >= 8' "$TMP/nopage.json"
+else
+	check "tracepoint mode: no helper is traced, and the records say so (null)" \
+		sh -c "cat '$TMP'/*.json | jq -se '[.[] | select(.type == \"mapping\")] | length > 10 and
+		  all(.[]; .helpers == null)' >/dev/null"
+fi
