@@ -41,4 +41,4 @@ kinds="perf bpfmap"
 [ -e /dev/kvm ] && kinds="$kinds kvm-past"
 printf '\n$ %s\n' "vmscope driver -- $OUT/workloads/drivers $kinds"
 # shellcheck disable=SC2086
-DRIVERS_HOLD_MS=100 "$V" driver -- "$OUT/workloads/drivers" $kinds 2>&1 | grep -v '^map \|^kvm_size'
+DRIVERS_HOLD_MS=100 "$V" driver -- "$OUT/workloads/drivers" $kinds 2>&1 | grep -v '^map \|^kvm_size\|^sigbus \|^touched'

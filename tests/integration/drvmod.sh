@@ -24,7 +24,7 @@ declare -A WANT=(
 	[past_end]="past_end" [tail]="unmapped_at_mmap" [pgoff]="pgoff_ignored"
 	[vmalloc_remap]="vmalloc_remap" [flags]="pfnmap_flags"
 	[cached_io]="cached_device_memory" [noref]="page_refcount"
-	[nopage]="fault_no_page" [slab]="slab_page"
+	[nopage]="fault_no_page" [slab]="slab_page" [cache_conflict]="cache_conflict"
 )
 # the frames a vmalloc'd buffer remapped as if contiguous are any RAM:
 # some may be slab pages
@@ -40,7 +40,7 @@ declare -A OWNER=(
 )
 
 for v in kmalloc vmalloc_fault remap_vmalloc past_end tail pgoff vmalloc_remap \
-	flags cached_io noref nopage slab; do
+	flags cached_io noref nopage slab cache_conflict; do
 	"$VMSCOPE" --json driver -o "$TMP/$v.json" -- "$U" "$v" >"$TMP/$v.out" 2>"$TMP/$v.err"
 	st=$?
 	if [ "$st" -ne 0 ] || ! grep -q '^touched' "$TMP/$v.out"; then
@@ -58,13 +58,15 @@ for v in kmalloc vmalloc_fault remap_vmalloc past_end tail pgoff vmalloc_remap \
 	missing=$(for c in $want; do
 		case " $got " in *" $c "*) ;; *) echo "$c" ;; esac
 	done | tr '\n' ' ')
+	# what each finding told the driver author (in the log, for reading)
+	jq -r 'select(.type == "finding") | "# \(.check): \(.detail)"' "$TMP/$v.json"
 	if [ -z "$extra" ] && [ -z "$missing" ]; then
 		pass "$v: findings: ${want:-none}"
 	else
 		fail "$v: findings '$got', want '${want:-none}'"
 		jq -c 'select(.type == "finding") | {check, detail}' "$TMP/$v.json" | sed 's/^/#   /'
 	fi
-	read -r _ _ s _ < <(grep '^map ' "$TMP/$v.out" | head -1)
+	read -r _ _ s _ < <(grep '^map ' "$TMP/$v.out" | grep -v '^map wb ' | head -1)
 	check "$v: the mapping at $s is reported once, as /dev/vmscope_drvtest (chr)" \
 		jq -se --arg s "$s" '[.[] | select(.type == "mapping" and .vma.start == $s)] |
 		  length == 1 and .[0].vma.path == "/dev/vmscope_drvtest" and .[0].file.kind == "chr"' "$TMP/$v.json"
@@ -91,6 +93,10 @@ check "cached_io: the frame has no struct page and is mapped wb" \
 check "noref: the installed page has refcount 1 for mapcount 1" \
 	jq -se '[.[] | select(.type == "finding")][0].detail | test("1 reference for 1 mapping")' "$TMP/noref.json"
 check "nopage: the workload's read never completed (SIGALRM broke the loop)" grep -q '^loop ' "$TMP/nopage.out"
+check "cache_conflict: on the uncached mapping, naming both modes" \
+	jq -se --arg s "$(awk '/^map cache_conflict/ { print $3 }' "$TMP/cache_conflict.out")" \
+	'[.[] | select(.type == "finding")][0] | .vma.start == $s and (.detail | test("mapped uc-? here and wb"))' \
+	"$TMP/cache_conflict.json"
 check "correct variants: the kmalloc buffer's frames are reserved RAM, refcounts not needed" \
 	jq -se '[.[] | select(.type == "mapping")][0].installed | .pages_mapped == 4 and
 	  all(.runs[]; .flags | index("reserved"))' "$TMP/kmalloc.json"

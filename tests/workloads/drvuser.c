@@ -84,6 +84,7 @@ int main(int argc, char **argv)
 		[DT_BUG_VMALLOC] = "vmalloc_remap", [DT_BUG_FLAGS] = "flags",
 		[DT_BUG_CACHED_IO] = "cached_io", [DT_BUG_NOREF] = "noref",
 		[DT_BUG_NOPAGE] = "nopage", [DT_BUG_SLAB] = "slab",
+		[DT_BUG_UC_INSERT] = "cache_conflict",
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int mode, fd;
@@ -149,6 +150,22 @@ int main(int argc, char **argv)
 		map(fd, argv[1], 1, 0);	/* not touched: it is no real device */
 		hold();
 		break;
+	case DT_BUG_UC_INSERT: {
+		/* the same first page, write-back through a second open file
+		 * (the kmalloc variant), then uncached through this one */
+		int fd2 = open("/dev/vmscope_drvtest", O_RDWR);
+
+		if (fd2 < 0 || ioctl(fd2, DRVTEST_SET_MODE, DT_KMALLOC_REMAP)) {
+			printf("fail open: %s\n", strerror(errno));
+			return 1;
+		}
+		a = map(fd2, "wb", 1, 0);
+		b = map(fd, argv[1], 1, 0);
+		hold();
+		touch(a, 0, 1);
+		touch(b, 0, 1);
+		break;
+	}
 	case DT_BUG_NOPAGE:
 	case DT_BUG_SLAB:
 		a = map(fd, argv[1], 1, 0);

@@ -184,6 +184,23 @@ static int drvtest_mmap(struct file *f, struct vm_area_struct *vma)
 		set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 		vma->vm_ops = &nopage_ops;
 		return 0;
+	case DT_BUG_UC_INSERT: {
+		/* vm_insert_page takes vm_page_prot as it is: no PAT memtype
+		 * check for pages, unlike remap_pfn_range */
+		unsigned long i;
+		int err;
+
+		if (vma->vm_pgoff + pages > DRVTEST_BUF_PAGES)
+			return -EINVAL;
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		for (i = 0; i < pages; i++) {
+			err = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
+					     virt_to_page(kbuf + (vma->vm_pgoff + i) * PAGE_SIZE));
+			if (err)
+				return err;
+		}
+		return 0;
+	}
 	case DT_BUG_SLAB:
 		/* a kmalloc object shares its page with other objects */
 		if (pages != 1)

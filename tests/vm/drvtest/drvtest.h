@@ -27,6 +27,9 @@ enum drvtest_mode {
 	DT_BUG_NOREF,		/* fault handler without get_page */
 	DT_BUG_NOPAGE,		/* fault returns success, installs nothing */
 	DT_BUG_SLAB,		/* a kmalloc object remapped, not reserved */
+	DT_BUG_UC_INSERT,	/* the kmalloc buffer's pages inserted uncached:
+				 * with a DT_KMALLOC_REMAP mapping, one frame
+				 * mapped wb and uc */
 	DT_NR,
 };
 
