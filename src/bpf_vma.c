@@ -150,6 +150,13 @@ int vma_iter_read(struct vma_iter *it, struct vma_rec **out, size_t *n,
 	return read_link(it->link, out, n, why, whylen);
 }
 
+int vma_iter_fd(struct vma_iter *it)
+{
+	int fd = bpf_iter_create(bpf_link__fd(it->link));
+
+	return fd < 0 ? -errno : fd;
+}
+
 int vma_iter_read_pid(struct vma_iter *it, pid_t pid, struct vma_rec **out,
 		      size_t *n, char *why, size_t whylen)
 {

@@ -22,6 +22,9 @@ int vma_iter_open(struct vma_iter **it, pid_t pid, char *why, size_t whylen);
 int vma_iter_read(struct vma_iter *it, struct vma_rec **out, size_t *n,
 		  char *why, size_t whylen);
 void vma_iter_close(struct vma_iter *it);
+/* A fresh read fd of an iterator opened for one pid: records in address
+ * order (then again for threads with their own files table). */
+int vma_iter_fd(struct vma_iter *it);
 /* Opened with pid 0, the program is loaded once and each read attaches
  * it to one process (attaching is cheap, loading is not). */
 int vma_iter_read_pid(struct vma_iter *it, pid_t pid, struct vma_rec **out,

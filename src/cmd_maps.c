@@ -12,8 +12,11 @@
 #include "output/json.h"
 #include "output/text.h"
 #include "util.h"
+#include "vma_stream.h"
 #include "vma_table.h"
 #include "vmflags.h"
+
+#define MAPS_CHUNK	16384	/* VMAs held at once */
 
 static const char maps_usage[] =
 "Usage: vmscope maps [--json] [-w] [--no-bpf] PID\n"
@@ -61,15 +64,14 @@ static void json_opt_str(struct json *j, const char *key, bool known, const char
 		json_null(j);
 }
 
-static void show_maps_json(const struct vma_table *t)
+/* One chunk of VMAs as elements of the array the caller opened. */
+static void maps_json_rows(struct json *jp, const struct vma_table *t)
 {
-	struct json j;
+	struct json j = *jp;
 	char dev[16];
 	size_t i;
 	unsigned int b;
 
-	json_init(&j, stdout);
-	json_arr_begin(&j);
 	for (i = 0; i < t->n; i++) {
 		const struct vma *v = &t->v[i];
 
@@ -128,8 +130,7 @@ static void show_maps_json(const struct vma_table *t)
 		}
 		json_obj_end(&j);
 	}
-	json_arr_end(&j);
-	json_end_doc(&j);
+	*jp = j;
 }
 
 static void pages_col(char *buf, size_t len, bool known, uint64_t pages)
@@ -140,11 +141,8 @@ static void pages_col(char *buf, size_t len, bool known, uint64_t pages)
 		snprintf(buf, len, "?");
 }
 
-static void show_maps_plain(const struct cli *c, const struct vma_table *t)
+static void maps_plain_header(const struct cli *c)
 {
-	char size[16], rss[16], swp[16], range[48], flags[200];
-	size_t i;
-
 	if (c->wide)
 		printf("%-25s %-4s %-8s %-5s %-9s %6s %6s %5s %-3s %-24s %-20s %s\n",
 		       "START-END", "PERM", "OFFSET", "DEV", "INODE", "SIZE", "RSS",
@@ -152,6 +150,13 @@ static void show_maps_plain(const struct cli *c, const struct vma_table *t)
 	else
 		printf("%-25s %-4s %6s %6s %5s %-3s %s\n", "START-END", "PERM",
 		       "SIZE", "RSS", "SWAP", "CA", "PATH / OWNER");
+}
+
+static void maps_plain_rows(const struct cli *c, const struct vma_table *t)
+{
+	char size[16], rss[16], swp[16], range[48], flags[200];
+	size_t i;
+
 	for (i = 0; i < t->n; i++) {
 		const struct vma *v = &t->v[i];
 		const char *cache = v->has_kernel ? cache_mode(v->k.page_prot, 0) : "?";
@@ -199,9 +204,13 @@ int cmd_maps(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ptwalk *pw = NULL;
-	struct vma_table t;
+	struct vma_stream *vs = NULL;
+	struct vma_table t = { 0 };
+	struct progress pg;
+	struct json j;
+	bool walk_tried = false, changed;
 	char why[256];
-	int opt, r, pid;
+	int opt, r, pid, err = 0, counts_err = 0;
 
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		r = cli_command_opt(c, opt, optarg, maps_usage);
@@ -219,35 +228,73 @@ int cmd_maps(struct cli *c, int argc, char **argv)
 	if (r)
 		return r;
 
-	r = vma_table_read(pid, c->no_bpf ? 0 : VT_USE_BPF | VT_OWNERS, &t);
+	r = vma_stream_open(pid, c->no_bpf ? 0 : VT_USE_BPF | VT_OWNERS, &vs);
+	if (!r) {
+		progress_start(&pg);
+		/* the VMAs in chunks: memory stays bounded at any count */
+		r = (int)vma_stream_next(vs, MAPS_CHUNK, &t);
+	}
 	if (r == -ESRCH)
-		return cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", pid);
-	if (r == -EACCES || r == -EPERM)
-		return cli_error(c, EXIT_PRIVILEGE, "cannot read /proc/%d/maps: %s "
-				 "(needs ptrace access to the process, e.g. root)",
-				 pid, maps_strerror(r));
-	if (r)
-		return cli_error(c, EXIT_RUNTIME, "cannot read /proc/%d/maps: %s",
-				 pid, maps_strerror(r));
-	/* The walk costs a BPF load and a base search: only when needed. */
-	if (vma_table_has_blind(&t) && !c->no_bpf && ptwalk_open(&pw, why, sizeof(why)))
-		cli_note(c, "present pages of VM_PFNMAP/VM_IO mappings unknown: %s", why);
-	vma_table_count_pages(&t, pid, pw);
-	ptwalk_close(pw);
+		err = cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", pid);
+	else if (r == -EACCES || r == -EPERM)
+		err = cli_error(c, EXIT_PRIVILEGE, "cannot read /proc/%d/maps: %s "
+				"(needs ptrace access to the process, e.g. root)",
+				pid, maps_strerror(r));
+	else if (r < 0)
+		err = cli_error(c, EXIT_RUNTIME, "cannot read /proc/%d/maps: %s",
+				pid, maps_strerror(r));
+	if (r < 0) {
+		vma_stream_close(vs);
+		return err;
+	}
 	if (t.kernel_err)
 		cli_note(c, "owner, cache and page_size unavailable%s: %s",
 			 t.v && t.n && t.v[0].has_flags ? " (vm_flags from smaps)" :
 			 " (vm_flags too)", t.kernel_why);
-	if (t.counts_err)
+	if (c->json) {
+		json_init(&j, stdout);
+		json_arr_begin(&j);
+	} else {
+		maps_plain_header(c);
+	}
+	while (r > 0) {
+		/* the walk costs a BPF load and a base search: only when needed */
+		if (!pw && !walk_tried && vma_table_has_blind(&t) && !c->no_bpf) {
+			walk_tried = true;
+			if (ptwalk_open(&pw, why, sizeof(why))) {
+				cli_note(c, "present pages of VM_PFNMAP/VM_IO mappings "
+					 "unknown: %s", why);
+				pw = NULL;
+			}
+		}
+		vma_table_count_pages(&t, pid, pw);
+		if (t.counts_err && !counts_err)
+			counts_err = t.counts_err;
+		if (c->json)
+			maps_json_rows(&j, &t);
+		else
+			maps_plain_rows(c, &t);
+		vma_table_free(&t);
+		progress_show(&pg, "maps: %zu VMAs", vma_stream_count(vs));
+		r = (int)vma_stream_next(vs, MAPS_CHUNK, &t);
+	}
+	changed = t.changed;
+	vma_table_free(&t);
+	if (c->json) {
+		json_arr_end(&j);
+		json_end_doc(&j);
+	}
+	progress_end(&pg);
+	ptwalk_close(pw);
+	vma_stream_close(vs);
+	if (counts_err)
 		cli_note(c, "present/swap pages unavailable: /proc/%d/pagemap: %s", pid,
-			 strerror(-t.counts_err));
-	if (t.changed)
+			 strerror(-counts_err));
+	if (changed)
 		cli_note(c, "process %d changed while reading: VMAs without kernel "
 			 "fields are shown from /proc only", pid);
-	if (c->json)
-		show_maps_json(&t);
-	else
-		show_maps_plain(c, &t);
-	vma_table_free(&t);
+	if (r < 0)
+		return cli_error(c, EXIT_RUNTIME, "reading /proc/%d/maps failed: %s: "
+				 "output is partial", pid, maps_strerror(r));
 	return EXIT_OK;
 }

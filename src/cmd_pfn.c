@@ -17,9 +17,12 @@
 #include "procfs/proc.h"
 #include "range.h"
 #include "util.h"
+#include "vma_stream.h"
 #include "vma_table.h"
 
 #define CAP_SYS_ADMIN 21
+
+#define PFN_CHUNK	16384	/* --all: VMAs held at once */
 
 static const char pfn_usage[] =
 "Usage: vmscope pfn [--json] [-w] [--each] PID RANGE\n"
@@ -355,6 +358,38 @@ static void blind_note(uint64_t start, uint64_t end, void *arg)
 		 "walk is unavailable", start, end);
 }
 
+/* Whether [lo, hi) holds a VMA of t; opens the page-table walk the first
+ * time one needs it (VM_PFNMAP/VM_IO, or before 6.7 for THPs). */
+static bool open_walk_if_needed(struct cli *c, const struct vma_table *t, uint64_t lo,
+				uint64_t hi, struct pfn_scan_opts *so, bool *tried)
+{
+	bool any = false;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct vma *v = &t->v[i];
+
+		if (v->m.end <= lo || v->m.start >= hi)
+			continue;
+		any = true;
+		if (so->pw || c->no_bpf || *tried)
+			continue;
+		/* before 6.7 (no PAGEMAP_SCAN) the walk also tells a
+		 * PMD-mapped THP from a split one */
+		if (!vma_pagemap_blind(v) && pagemap_scan_supported())
+			continue;
+		*tried = true;
+		if (ptwalk_open(&so->pw, why, sizeof(why))) {
+			cli_note(c, "page-table walk unavailable: %s%s", why,
+				 pagemap_scan_supported() ? "" :
+				 " (THPs are shown as 4K pages)");
+			so->pw = NULL;
+		}
+	}
+	return any;
+}
+
 int cmd_pfn(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -368,12 +403,12 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 	struct pfn_scan_opts so = { .on_blind = blind_note };
 	struct kpage_reader kr = { .flags_fd = -1, .count_fd = -1 };
 	struct vma_table t = {};
+	struct vma_stream *vs = NULL;
+	struct progress pg = { 0 };
 	const char *range = NULL, *vma_addr = NULL;
 	uint64_t lo = 0, hi = 0, limit;
 	bool all = false, any = false, tried = false;
-	char why[256];
 	int opt, r, pid, fd = -1, levels;
-	size_t i;
 
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "e", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -417,7 +452,19 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		return cli_error(c, EXIT_PRIVILEGE, "PFNs hidden: /proc/%d/pagemap "
 				 "needs CAP_SYS_ADMIN (run as root)", pid);
 
-	r = vma_table_read(pid, c->no_bpf ? 0 : VT_USE_BPF, &t);
+	if (all) {
+		/* every VMA: in chunks, so memory stays bounded at any count */
+		r = vma_stream_open(pid, c->no_bpf ? 0 : VT_USE_BPF, &vs);
+		if (!r) {
+			progress_start(&pg);
+			r = (int)vma_stream_next(vs, PFN_CHUNK, &t);
+			r = r < 0 ? r : 0;
+		}
+		if (r)
+			vma_stream_close(vs);
+	} else {
+		r = vma_table_read(pid, c->no_bpf ? 0 : VT_USE_BPF, &t);
+	}
 	if (r == -ESRCH)
 		return cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", pid);
 	if (r)
@@ -440,27 +487,9 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		lo = 0;
 		hi = limit;
 	}
-	for (i = 0; i < t.n; i++) {
-		const struct vma *v = &t.v[i];
-
-		if (v->m.end <= lo || v->m.start >= hi)
-			continue;
-		any = true;
-		if (so.pw || c->no_bpf || tried)
-			continue;
-		/* before 6.7 (no PAGEMAP_SCAN) the walk also tells a
-		 * PMD-mapped THP from a split one */
-		if (!vma_pagemap_blind(v) && pagemap_scan_supported())
-			continue;
-		tried = true;
-		if (ptwalk_open(&so.pw, why, sizeof(why))) {
-			cli_note(c, "page-table walk unavailable: %s%s", why,
-				 pagemap_scan_supported() ? "" :
-				 " (THPs are shown as 4K pages)");
-			so.pw = NULL;
-		}
-	}
+	any = open_walk_if_needed(c, &t, lo, hi, &so, &tried);
 	if (!any) {
+		vma_stream_close(vs);
 		vma_table_free(&t);
 		ptwalk_close(so.pw);
 		/* an exiting process's maps read as empty: not "nothing mapped" */
@@ -475,6 +504,7 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 	}
 	fd = pagemap_open(pid);
 	if (fd < 0) {
+		vma_stream_close(vs);
 		vma_table_free(&t);
 		ptwalk_close(so.pw);
 		return cli_error(c, fd == -ESRCH ? EXIT_RUNTIME : EXIT_PRIVILEGE,
@@ -495,7 +525,19 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 	} else {
 		plain_header();
 	}
-	r = pfn_scan(pid, fd, &t, lo, hi, &so, on_frame, &o);
+	for (;;) {
+		r = pfn_scan(pid, fd, &t, lo, hi, &so, on_frame, &o);
+		if (r || !vs)
+			break;
+		vma_table_free(&t);
+		progress_show(&pg, "pfn: %zu VMAs", vma_stream_count(vs));
+		r = (int)vma_stream_next(vs, PFN_CHUNK, &t);
+		if (r <= 0)
+			break;
+		open_walk_if_needed(c, &t, lo, hi, &so, &tried);
+	}
+	progress_end(&pg);
+	vma_stream_close(vs);
 	flush_run(&o);
 	if (c->json) {
 		json_arr_end(&o.j);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,36 @@ double now_sec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void progress_start(struct progress *p)
+{
+	p->t0 = now_sec();
+	p->last = 0;
+	p->tty = isatty(STDERR_FILENO) == 1;
+	p->shown = false;
+}
+
+void progress_show(struct progress *p, const char *fmt, ...)
+{
+	double t = now_sec();
+	va_list ap;
+
+	if (!p->tty || t - p->t0 < 1.0 || t - p->last < 0.1)
+		return;
+	p->last = t;
+	fputs("\rvmscope: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	p->shown = true;
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
 }

@@ -30,4 +30,16 @@ bool have_cap(int cap);
 /* Seconds since an arbitrary start, monotonic. */
 double now_sec(void);
 
+/* Progress on a terminal for work longer than a second: a line on
+ * stderr rewritten in place (only when stderr is a tty), cleared at the
+ * end. */
+struct progress {
+	double t0, last;
+	bool tty, shown;
+};
+void progress_start(struct progress *p);
+void progress_show(struct progress *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void progress_end(struct progress *p);
+
 #endif

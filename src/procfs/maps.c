@@ -160,29 +160,32 @@ int maps_parse(const char *text, size_t len, struct maps_list *out)
  * itself, so "\012" in maps is ambiguous; map_files/ holds the exact
  * name (readable with ptrace access, as maps is). Best effort: on failure
  * the name stays as maps printed it. */
-static void exact_names(pid_t pid, struct maps_list *l)
+void maps_exact_name(pid_t pid, struct maps_entry *e)
 {
 	char link[64], buf[4096 + 16];
+	ssize_t n;
+	char *p;
+
+	if (!e->path || !strstr(e->path, "\\012"))
+		return;
+	snprintf(link, sizeof(link), "%s/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 proc_root(), (int)pid, e->start, e->end);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n <= 0 || !(p = malloc((size_t)n + 1)))
+		return;
+	memcpy(p, buf, (size_t)n);
+	p[n] = '\0';
+	free(e->path);
+	e->path = p;
+	e->path_len = (size_t)n;
+}
+
+static void exact_names(pid_t pid, struct maps_list *l)
+{
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		struct maps_entry *e = &l->v[i];
-		ssize_t n;
-		char *p;
-
-		if (!e->path || !strstr(e->path, "\\012"))
-			continue;
-		snprintf(link, sizeof(link), "%s/%d/map_files/%" PRIx64 "-%" PRIx64,
-			 proc_root(), (int)pid, e->start, e->end);
-		n = readlink(link, buf, sizeof(buf) - 1);
-		if (n <= 0 || !(p = malloc((size_t)n + 1)))
-			continue;
-		memcpy(p, buf, (size_t)n);
-		p[n] = '\0';
-		free(e->path);
-		e->path = p;
-		e->path_len = (size_t)n;
-	}
+	for (i = 0; i < l->n; i++)
+		maps_exact_name(pid, &l->v[i]);
 }
 
 int maps_read(pid_t pid, struct maps_list *out)

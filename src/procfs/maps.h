@@ -37,6 +37,10 @@ int maps_parse(const char *text, size_t len, struct maps_list *out);
  * -EAGAIN when its layout kept changing during five reads. */
 int maps_read(pid_t pid, struct maps_list *out);
 
+/* The kernel prints a newline in a file name as \012 (and a backslash as
+ * itself): take the exact name from map_files/ when the path holds one. */
+void maps_exact_name(pid_t pid, struct maps_entry *e);
+
 /* Index of the entry containing addr, or -1 (binary search). */
 ssize_t maps_find(const struct maps_list *l, uint64_t addr);
 

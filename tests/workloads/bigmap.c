@@ -5,6 +5,9 @@
  *   bigmap sparse GB TOUCH_MB  GB-sized NORESERVE mapping, TOUCH_MB touched
  *                             in 2 MiB pieces spread evenly
  *   bigmap vmas N            N separate VMAs (alternating protections)
+ *   bigmap sparse-tib TIB TOUCH_MB  like sparse, TIB TiB, or the largest
+ *                             half of it the address space has room for
+ *                             (a PIE's gaps are smaller than 128 TiB)
  * Prints "START END" of the mapping, then "ready", then sleeps.
  */
 #include <stdio.h>
@@ -28,12 +31,19 @@ int main(int argc, char **argv)
 		madvise(p, len, MADV_NOHUGEPAGE);
 		for (i = 0; i < len; i += 4096)
 			p[i] = 1;
-	} else if (!strcmp(argv[1], "sparse") && argc == 4) {
+	} else if ((!strcmp(argv[1], "sparse") || !strcmp(argv[1], "sparse-tib")) && argc == 4) {
 		size_t touch = strtoul(argv[3], NULL, 0) * mb, pieces, step;
+		int shift = !strcmp(argv[1], "sparse") ? 30 : 40;
 
-		len = strtoul(argv[2], NULL, 0) << 30;
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		len = strtoul(argv[2], NULL, 0) << shift;
+		for (;;) {
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (p != MAP_FAILED || shift == 30 || len <= (1UL << 40))
+				break;
+			len -= len / 32;	/* no gap that large: a bit less */
+			len &= ~((2UL << 20) - 1);
+		}
 		if (p == MAP_FAILED)
 			return 1;
 		madvise(p, len, MADV_NOHUGEPAGE);
