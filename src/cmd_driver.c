@@ -131,22 +131,6 @@ struct drv {
 	char why[256];
 };
 
-static bool grow(void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t nc;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	nc = *cap ? *cap * 2 : 16;
-	p = realloc(*v, nc * elem);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = nc;
-	return true;
-}
-
 /* ---- frames shared between mappings ----------------------------------- */
 
 static struct frame_slot *frame_slot(struct drv *d, uint64_t pfn, bool add)
@@ -688,7 +672,7 @@ static int kmap_cb(const struct ptw_rec *r, size_t n, void *arg)
 		if (!r[i].present || r[i].level != PTW_PTE ||
 		    r[i].vaddr == ptwalk_direct_base(d->pw) + (pfn << 12))
 			continue;
-		if (!grow((void **)&d->kmap, &d->capkmap, d->nkmap, sizeof(*d->kmap)))
+		if (!grow_array((void **)&d->kmap, &d->capkmap, d->nkmap, sizeof(*d->kmap)))
 			return -ENOMEM;
 		d->kmap[d->nkmap].kaddr = r[i].vaddr;
 		d->kmap[d->nkmap].pfn = pfn;
@@ -973,7 +957,7 @@ static void claim_calls(struct drv *d, struct dmap *m)
 		struct drv_event *e = &d->hpend[i];
 
 		if ((pid_t)e->pid == m->pid && e->vma_start == m->start) {
-			if (grow((void **)&m->calls, &m->capcalls, m->ncalls, sizeof(*m->calls)))
+			if (grow_array((void **)&m->calls, &m->capcalls, m->ncalls, sizeof(*m->calls)))
 				m->calls[m->ncalls++] = *e;
 			count_call(m, e);
 		} else {
@@ -992,7 +976,7 @@ static void new_mapping(struct drv *d, pid_t pid, const struct vma_rec *k,
 	size_t n, i;
 	uint32_t mi;
 
-	if (!grow((void **)&d->maps, &d->capmaps, d->nmaps, sizeof(*d->maps)))
+	if (!grow_array((void **)&d->maps, &d->capmaps, d->nmaps, sizeof(*d->maps)))
 		return;
 	m = dmap_new(pid, k, path, MAX_PAGES);
 	if (!m) {
@@ -1179,7 +1163,7 @@ static void on_helper(struct drv *d, const void *data, size_t size)
 	if (!m || m->start != e.vma_start) {
 		if (d->nhpend >= 4096)
 			d->nhpend = 0;		/* nobody claimed them */
-		if (grow((void **)&d->hpend, &d->caphpend, d->nhpend, sizeof(*d->hpend)))
+		if (grow_array((void **)&d->hpend, &d->caphpend, d->nhpend, sizeof(*d->hpend)))
 			d->hpend[d->nhpend++] = e;
 		return;
 	}
@@ -1222,7 +1206,7 @@ static int on_fault(const void *data, size_t size, void *arg)
 
 		for (; i < end && i < m->npages; i++) {
 			if (!m->pfn[i] ||
-			    !grow((void **)&d->pend, &d->cappend, d->npend, sizeof(*d->pend)))
+			    !grow_array((void **)&d->pend, &d->cappend, d->npend, sizeof(*d->pend)))
 				continue;
 			d->pend[d->npend].map = mi;
 			d->pend[d->npend].idx = i;
@@ -1392,7 +1376,6 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	struct stream_args sa = { .ring_bytes = 8 << 20 };
 	struct mmtrace_opts mo = { 0 }, fmo;
 	struct fltrace_opts fo = { .mm = &fmo, .access_mask = 7, .result_mask = 0x7f };
-	struct hook_status hs;
 	struct drv *d = NULL;
 	struct stream s;
 	const char *dev_arg = NULL;
@@ -1428,15 +1411,9 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	if (!have_cap(CAP_BPF) && !have_cap(CAP_SYS_ADMIN))
 		return cli_error(c, EXIT_PRIVILEGE, "driver needs root: CAP_BPF, "
 				 "CAP_PERFMON and CAP_SYS_ADMIN (page tables, frames)");
-	hook_probe(hook_find("handle_mm_fault"), c->mode, &hs);
-	if (hs.err) {
-		const struct probe_result *why = c->mode == MECH_FENTRY ? &hs.fentry :
-			c->mode == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
-
-		return cli_error(c, EXIT_PRIVILEGE, "driver: --mode=%s unavailable for "
-				 "handle_mm_fault: %s", mech_name(c->mode), why->why);
-	}
-	fo.outcome = hs.chosen;
+	r = stream_fault_mode(c, "driver", &fo.outcome);
+	if (r)
+		return r;
 	stream_mmtrace_opts(&sa, &mo);
 	mo.wake_each = true;	/* a mapping is read as soon as it is made */
 	fmo = mo;
@@ -1455,7 +1432,7 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	d->c = c;
 	d->out = s.out;
 	d->kp.flags_fd = d->kp.count_fd = -1;
-	d->fault_mode = hs.chosen == MECH_NONE ? MECH_TRACEPOINT : hs.chosen;
+	d->fault_mode = fo.outcome == MECH_NONE ? MECH_TRACEPOINT : fo.outcome;
 	d->system_wide = mo.system_wide;
 	d->t0 = (uint64_t)(s.t_start * 1e9);
 	json_init(&d->j, d->out);

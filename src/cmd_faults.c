@@ -132,22 +132,6 @@ struct watcher {
 	char pfn_why[200];
 };
 
-static bool grow_array(void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	c = *cap ? *cap * 2 : 256;
-	p = realloc(*v, c * elem);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 static void note_pid(struct watcher *w, pid_t pid)
 {
 	size_t i;
@@ -936,7 +920,6 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	struct mmtrace_opts mo = { 0 };
 	struct fltrace_opts fo = { .mm = &mo, .access_mask = 7, .result_mask = 0x7f };
 	struct watcher *w = NULL;
-	struct hook_status hs;
 	struct ptwalk *pw = NULL;
 	struct stream s;
 	const char *vma_arg = NULL;
@@ -999,15 +982,9 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 				 "CAP_PERFMON (CAP_SYS_ADMIN for frames and page flags)");
 	/* outcomes: handle_mm_fault's exit by fexit or kretprobe where the
 	 * kernel allows, else (tracepoint mode) perf events and signals */
-	hook_probe(hook_find("handle_mm_fault"), c->mode, &hs);
-	if (hs.err) {
-		const struct probe_result *why = c->mode == MECH_FENTRY ? &hs.fentry :
-			c->mode == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
-
-		return cli_error(c, EXIT_PRIVILEGE, "faults: --mode=%s unavailable for "
-				 "handle_mm_fault: %s", mech_name(c->mode), why->why);
-	}
-	fo.outcome = hs.chosen;
+	r = stream_fault_mode(c, "faults", &fo.outcome);
+	if (r)
+		return r;
 	stream_mmtrace_opts(&sa, &mo);
 	mo.wake_each = fo.summary;	/* only VMA changes go through the ring */
 
@@ -1033,7 +1010,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	w->out = s.out;
 	vm_model_drop_exited(w->vm, mo.system_wide);
 	w->summary_mode = fo.summary;
-	w->mode = hs.chosen == MECH_NONE ? MECH_TRACEPOINT : hs.chosen;
+	w->mode = fo.outcome == MECH_NONE ? MECH_TRACEPOINT : fo.outcome;
 	/* handle_mm_fault's exit measures every fault */
 	w->exact = fo.exact || w->mode != MECH_TRACEPOINT;
 	w->vma_path = vma_arg && !fo.addr_hi ? vma_arg : NULL;

@@ -214,3 +214,19 @@ int stream_end(struct stream *s, int ret)
 	sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
 	return ret;
 }
+
+int stream_fault_mode(const struct cli *c, const char *cmd, enum mech *chosen)
+{
+	struct hook_status hs;
+
+	hook_probe(hook_find("handle_mm_fault"), c->mode, &hs);
+	if (hs.err) {
+		const struct probe_result *why = c->mode == MECH_FENTRY ? &hs.fentry :
+			c->mode == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
+
+		return cli_error(c, EXIT_PRIVILEGE, "%s: --mode=%s unavailable for "
+				 "handle_mm_fault: %s", cmd, mech_name(c->mode), why->why);
+	}
+	*chosen = hs.chosen;
+	return 0;
+}

@@ -84,6 +84,11 @@ int stream_wait(struct stream *s, int timeout_ms);
  * (lost: the running total). */
 void stream_note_lost(struct stream *s, uint64_t lost);
 
+/* How fault outcomes are learnt: handle_mm_fault's mode by --mode (fexit,
+ * kretprobe, or MECH_TRACEPOINT/MECH_NONE: the tracepoint fallback).
+ * 0, or the exit status after saying why a forced mode is unavailable. */
+int stream_fault_mode(const struct cli *c, const char *cmd, enum mech *chosen);
+
 /* Close the output (a write error turns ret into a failure), kill a command
  * never released, restore signals. Returns the status to exit with. */
 int stream_end(struct stream *s, int ret);

@@ -172,3 +172,19 @@ void progress_end(struct progress *p)
 		fputs("\r\033[K", stderr);
 	p->shown = false;
 }
+
+bool grow_array(void **v, size_t *cap, size_t n, size_t elem)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	c = *cap ? *cap * 2 : 16;
+	p = realloc(*v, c * elem);
+	if (!p)
+		return false;
+	*v = p;
+	*cap = c;
+	return true;
+}

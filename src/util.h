@@ -30,6 +30,10 @@ bool have_cap(int cap);
 /* Seconds since an arbitrary start, monotonic. */
 double now_sec(void);
 
+/* Make room for element n of the array *v (capacity *cap, elements of
+ * elem bytes): doubles it, from 16. false when out of memory. */
+bool grow_array(void **v, size_t *cap, size_t n, size_t elem);
+
 /* Progress on a terminal for work longer than a second: a line on
  * stderr rewritten in place (only when stderr is a tty), cleared at the
  * end. */

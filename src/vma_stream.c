@@ -311,13 +311,7 @@ static void join_kernel(struct vma_stream *s, struct vma *v)
 			v->owner = v->fn_fault ? v->fn_fault : v->fn_open ? v->fn_open :
 				   v->fn_mmap ? v->fn_mmap : v->fn_name;
 		}
-	} else if (!strcmp(v->m.path ? v->m.path : "", "[vsyscall]")) {
-		/* outside the VMA tree; its maps perms are its vm_flags */
-		v->has_flags = true;
-		v->flags = (v->m.perms[0] == 'r' ? VMF_READ : 0) |
-			   (v->m.perms[1] == 'w' ? VMF_WRITE : 0) |
-			   (v->m.perms[2] == 'x' ? VMF_EXEC : 0);
-	} else {
+	} else if (!vma_gate_flags(v)) {
 		s->changed = true;
 	}
 }

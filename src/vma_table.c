@@ -14,6 +14,19 @@
 #include "util.h"
 #include "vmflags.h"
 
+bool vma_gate_flags(struct vma *v)
+{
+	if (strcmp(v->m.path ? v->m.path : "", "[vsyscall]"))
+		return false;
+	/* the gate VMA lives outside the VMA tree; its maps perms are its
+	 * vm_flags (VM_EXEC, VM_READ|VM_EXEC) */
+	v->has_flags = true;
+	v->flags = (v->m.perms[0] == 'r' ? VMF_READ : 0) |
+		   (v->m.perms[1] == 'w' ? VMF_WRITE : 0) |
+		   (v->m.perms[2] == 'x' ? VMF_EXEC : 0);
+	return true;
+}
+
 bool vma_pagemap_blind(const struct vma *v)
 {
 	return v->has_flags && (v->flags & (VMF_PFNMAP | VMF_IO));
@@ -332,13 +345,8 @@ int vma_table_read(pid_t pid, unsigned int flags, struct vma_table *t)
 			v->has_kernel = true;
 			v->has_flags = true;
 			v->flags = recs[j].flags;
-		} else if (!strcmp(v->m.path ? v->m.path : "", "[vsyscall]")) {
-			/* the gate VMA lives outside the VMA tree; its maps
-			 * perms are its vm_flags (VM_EXEC, VM_READ|VM_EXEC) */
-			v->has_flags = true;
-			v->flags = (v->m.perms[0] == 'r' ? VMF_READ : 0) |
-				   (v->m.perms[1] == 'w' ? VMF_WRITE : 0) |
-				   (v->m.perms[2] == 'x' ? VMF_EXEC : 0);
+		} else if (vma_gate_flags(v)) {
+			/* [vsyscall]: flags from its perms */
 		} else {
 			t->changed = true;
 		}

@@ -57,6 +57,10 @@ void vma_table_free(struct vma_table *t);
 /* Index of the VMA holding addr or -1. */
 ssize_t vma_table_find(const struct vma_table *t, uint64_t addr);
 
+/* The gate VMA ([vsyscall]) is outside the VMA tree, so no iterator sees
+ * it: its flags from its perms. false when v is not it. */
+bool vma_gate_flags(struct vma *v);
+
 /* Does pagemap hide this VMA's frames (VM_PFNMAP/VM_IO)? */
 bool vma_pagemap_blind(const struct vma *v);
 
