@@ -541,6 +541,8 @@ static void report_mapping(struct drv *d, struct dmap *m, const char *when, uint
 	fflush(d->out);
 }
 
+static int64_t vmalloc_pages(struct drv *d, const struct dmap *m);
+
 static void report_end(struct drv *d, struct dmap *m, const char *why)
 {
 	uint64_t have = dmap_pages_with_frame(m);
@@ -558,6 +560,8 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 			json_ku64(&d->j, flt_result_name(r), m->faults[r]);
 		json_obj_end(&d->j);
 		json_ku64(&d->j, "pages_with_frame", have);
+		json_key(&d->j, "vmalloc_pages");	/* frames of vmalloc'd memory */
+		m->vmalloc_pages < 0 ? json_null(&d->j) : json_i64(&d->j, m->vmalloc_pages);
 		json_ku64(&d->j, "pages", m->vpages);
 		json_ku64(&d->j, "findings", (uint64_t)__builtin_popcount(m->found));
 		json_key(&d->j, "helper_calls");
@@ -590,7 +594,8 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 		return;
 	}
 	fprintf(d->out, "END  %d %" PRIx64 " %s: %" PRIu64 "/%" PRIu64
-		" pages mapped,", (int)m->pid, m->start, why, have, m->vpages);
+		" pages mapped%s,", (int)m->pid, m->start, why, have, m->vpages,
+		m->vmalloc_pages > 0 ? " (vmalloc)" : "");
 	{
 		uint64_t tot = 0;
 		bool first = true;
@@ -797,7 +802,7 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 	for (i = 0; i < n; i++)
 		report_finding(d, m, cr[i].check, cr[i].offset, cr[i].has_offset,
 			       cr[i].detail);
-	if ((m->k.flags & VMF_PFNMAP) && d->pw && !(m->found & (1u << CK_VMALLOC))) {
+	if (d->pw) {
 		for (idx = lo; idx < hi && idx < m->npages; idx++)
 			if (m->pfn[idx] && m->has_k[idx] && !(m->kf[idx] & (1ULL << KPF_NOPAGE)))
 				break;
@@ -807,6 +812,8 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 			m->vmalloc_due = true;
 	}
 }
+
+static int64_t vmalloc_pages(struct drv *d, const struct dmap *m);
 
 /* The vmalloc_remap check of the mappings that got RAM frames. */
 static void vmalloc_checks(struct drv *d)
@@ -818,12 +825,15 @@ static void vmalloc_checks(struct drv *d)
 	for (i = 0; i < d->nmaps; i++) {
 		struct dmap *m = d->maps[i];
 
-		if (!m->vmalloc_due)
+		if (!m->vmalloc_due || m->ended)
 			continue;
 		m->vmalloc_due = false;
 		if (!d->kmap_valid)
 			kmap_build(d);
-		if (!d->kmap_err && dmap_vmalloc_check(m, &kl, &one))
+		/* counted while the process lives: its buffers may go with it */
+		m->vmalloc_pages = vmalloc_pages(d, m);
+		if ((m->k.flags & VMF_PFNMAP) && !(m->found & (1u << CK_VMALLOC)) &&
+		    !d->kmap_err && dmap_vmalloc_check(m, &kl, &one))
 			report_finding(d, m, one.check, one.offset, one.has_offset,
 				       one.detail);
 	}
@@ -1008,11 +1018,30 @@ static void new_mapping(struct drv *d, pid_t pid, const struct vma_rec *k,
 		mmtrace_add(d->mt, pid);
 }
 
+/* How many of m's frames the kernel maps in its vmalloc space (vmalloc'd
+ * buffers), or -1 when unknown. */
+static int64_t vmalloc_pages(struct drv *d, const struct dmap *m)
+{
+	uint64_t i, n = 0;
+
+	if (!d->pw || !dmap_pages_with_frame(m))
+		return d->pw ? 0 : -1;
+	if (!d->kmap_valid)
+		kmap_build(d);
+	if (d->kmap_err)
+		return -1;
+	for (i = 0; i < m->npages; i++)
+		n += m->pfn[i] && kaddr_of(d, m->pfn[i] - 1);
+	return (int64_t)n;
+}
+
 static void end_mapping(struct drv *d, struct dmap *m, const char *why)
 {
 	if (m->ended)
 		return;
 	m->ended = true;
+	if (m->vmalloc_due || m->vmalloc_pages < 0)
+		m->vmalloc_pages = vmalloc_pages(d, m);
 	report_end(d, m, why);
 }
 

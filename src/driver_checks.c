@@ -98,6 +98,7 @@ struct dmap *dmap_new(pid_t pid, const struct vma_rec *k, const char *path,
 		snprintf(m->rdev_str, sizeof(m->rdev_str), "%u:%u", k->rdev >> 20,
 			 k->rdev & 0xfffff);
 	m->vpages = (k->end - k->start) >> 12;
+	m->vmalloc_pages = -1;
 	m->npages = m->vpages < max_pages ? m->vpages : max_pages;
 	m->path = path ? strdup(path) : NULL;
 	m->pfn = calloc(m->npages + 1, sizeof(*m->pfn));

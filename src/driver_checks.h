@@ -58,6 +58,7 @@ struct dmap {
 	uint64_t at_mmap;	/* pages the walk found */
 	uint64_t walk_ns;	/* when (CLOCK_MONOTONIC) */
 	bool vmalloc_due;	/* RAM frames in VM_PFNMAP: check 4 after the batch */
+	int64_t vmalloc_pages;	/* at the end: frames that are vmalloc'd memory */
 	uint64_t faults[FLT_NR_RESULTS];
 	uint64_t rep_page;	/* the page refaulting without a frame */
 	unsigned int rep_n;

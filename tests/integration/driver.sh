@@ -67,6 +67,11 @@ check "file kinds: anon_inode for perf/io_uring/bpf, socket for AF_PACKET" \
 	  if .owner.open == "packet_mm_open" then .file.kind == "socket"
 	  elif (.owner.mmap // "" | test("perf_mmap|io_uring_mmap|bpf_map_mmap")) then .file.kind == "anon_inode"
 	  else true end)' "$TMP/all.json"
+check "the BPF array's 16 frames are vmalloc'd memory, the perf ring's and AF_PACKET's are not" \
+	jq -se '[.[] | select(.type == "mapping_end")] |
+	  (map(select(.vma.path == "anon_inode:bpf-map"))[0].vmalloc_pages == 16) and
+	  (map(select(.vma.path == "anon_inode:[perf_event]" or (.vma.path | startswith("socket:"))) |
+	   .vmalloc_pages == 0) | all)' "$TMP/all.json"
 if grep -q '^map secret' "$TMP/all.out"; then
 	check "memfd_secret: kind secretmem, frames installed by its fault handler" \
 		jq -se '[.[] | select(.type == "mapping" and .file.kind == "secretmem")] | length == 1' "$TMP/all.json"

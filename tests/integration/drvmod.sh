@@ -100,6 +100,10 @@ check "cache_conflict: on the uncached mapping, naming both modes" \
 check "correct variants: the kmalloc buffer's frames are reserved RAM, refcounts not needed" \
 	jq -se '[.[] | select(.type == "mapping")][0].installed | .pages_mapped == 4 and
 	  all(.runs[]; .flags | index("reserved"))' "$TMP/kmalloc.json"
+check "vmalloc'd buffers are named as such: 4 vmalloc pages for vmalloc_fault and remap_vmalloc, none for kmalloc" \
+	sh -c "jq -se '[.[] | select(.type == \"mapping_end\")][0].vmalloc_pages == 4' '$TMP/vmalloc_fault.json' >/dev/null &&
+	  jq -se '[.[] | select(.type == \"mapping_end\")][0].vmalloc_pages == 4' '$TMP/remap_vmalloc.json' >/dev/null &&
+	  jq -se '[.[] | select(.type == \"mapping_end\")][0].vmalloc_pages == 0' '$TMP/kmalloc.json' >/dev/null"
 check "correct variants: every summary is clean and lists no check as not run" \
 	sh -c "cat '$TMP/kmalloc.json' '$TMP/vmalloc_fault.json' '$TMP/remap_vmalloc.json' |
 	  jq -se '[.[] | select(.type == \"summary\")] | length == 3 and
