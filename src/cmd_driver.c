@@ -117,6 +117,7 @@ struct drv {
 	/* frames of live mappings */
 	struct frame_slot *frames;
 	size_t capframes, nframes;
+	uint64_t ended_frames;		/* in the table, of ended mappings */
 	/* frames from faults, waiting for one kpageflags read per batch */
 	struct { uint32_t map; uint64_t idx; } *pend;
 	size_t npend, cappend;
@@ -172,6 +173,31 @@ static struct frame_slot *frame_slot(struct drv *d, uint64_t pfn, bool add)
 			s->pfn = pfn + 1;
 			d->nframes++;
 			return s;
+		}
+	}
+}
+
+/* The frame table again, from the live mappings only. */
+static void frames_rebuild(struct drv *d)
+{
+	size_t i;
+	uint64_t idx;
+
+	free(d->frames);
+	d->frames = NULL;
+	d->capframes = d->nframes = 0;
+	d->ended_frames = 0;
+	for (i = 0; i < d->nmaps; i++) {
+		struct dmap *m = d->maps[i];
+
+		for (idx = 0; !m->ended && idx < m->npages; idx++) {
+			struct frame_slot *f;
+
+			if (!m->pfn[idx] || !(f = frame_slot(d, m->pfn[idx] - 1, true)))
+				continue;
+			f->map = (uint32_t)i;
+			f->fpage = m->k.pgoff + idx;
+			f->cache = m->cache[idx];
 		}
 	}
 }
@@ -1043,6 +1069,11 @@ static void end_mapping(struct drv *d, struct dmap *m, const char *why)
 	if (m->vmalloc_due || m->vmalloc_pages < 0)
 		m->vmalloc_pages = vmalloc_pages(d, m);
 	report_end(d, m, why);
+	/* a long run keeps what it reports, not every frame it saw */
+	d->ended_frames += dmap_pages_with_frame(m);
+	dmap_release_frames(m);
+	if (d->ended_frames > 65536 && d->ended_frames * 2 > d->nframes)
+		frames_rebuild(d);
 }
 
 static void end_range(struct drv *d, pid_t pid, uint64_t lo, uint64_t hi,

@@ -116,6 +116,22 @@ struct dmap *dmap_new(pid_t pid, const struct vma_rec *k, const char *path,
 	return m;
 }
 
+void dmap_release_frames(struct dmap *m)
+{
+	free(m->pfn);
+	free(m->kf);
+	free(m->kc);
+	free(m->has_k);
+	free(m->cache);
+	free(m->ref);
+	free(m->has_ref);
+	m->pfn = m->kf = m->kc = NULL;
+	m->has_k = m->has_ref = NULL;
+	m->cache = NULL;
+	m->ref = NULL;
+	m->npages = 0;
+}
+
 void dmap_free(struct dmap *m)
 {
 	unsigned int i;
@@ -125,13 +141,7 @@ void dmap_free(struct dmap *m)
 	for (i = 0; i < 4; i++)
 		free(m->fn[i]);
 	free(m->path);
-	free(m->pfn);
-	free(m->kf);
-	free(m->kc);
-	free(m->has_k);
-	free(m->cache);
-	free(m->ref);
-	free(m->has_ref);
+	dmap_release_frames(m);
 	free(m->calls);
 	free(m);
 }

@@ -90,6 +90,8 @@ const char *file_kind(uint32_t i_mode, uint64_t s_magic);
 struct dmap *dmap_new(pid_t pid, const struct vma_rec *k, const char *path,
 		      uint64_t max_pages);
 void dmap_free(struct dmap *m);
+/* Forget the frames (the mapping ended: its report is out). */
+void dmap_release_frames(struct dmap *m);
 void dmap_set_frame(struct dmap *m, uint64_t idx, uint64_t pfn, const char *cache);
 void dmap_set_kpage(struct dmap *m, uint64_t idx, uint64_t flags, bool has_count,
 		    uint64_t count);
