@@ -97,6 +97,7 @@ struct rec_reader {
 	int fd;
 	unsigned char buf[4096 * sizeof(struct vma_rec)];
 	size_t off, len;
+	struct vma_rec cur;	/* the record at off, aligned */
 	uint64_t last;
 	bool eof;
 };
@@ -120,7 +121,9 @@ static const struct vma_rec *rr_peek(struct rec_reader *r)
 	}
 	if (r->eof && r->len - r->off < sizeof(struct vma_rec))
 		return NULL;
-	v = (const struct vma_rec *)(r->buf + r->off);
+	/* a read may end inside a record: copy, never cast the bytes */
+	memcpy(&r->cur, r->buf + r->off, sizeof(r->cur));
+	v = &r->cur;
 	if (r->last && v->start <= r->last) {
 		r->eof = true;		/* the next thread's pass: seen */
 		return NULL;
@@ -128,9 +131,10 @@ static const struct vma_rec *rr_peek(struct rec_reader *r)
 	return v;
 }
 
+/* Past the record rr_peek returned. */
 static void rr_skip(struct rec_reader *r)
 {
-	r->last = ((const struct vma_rec *)(r->buf + r->off))->start;
+	r->last = r->cur.start;
 	r->off += sizeof(struct vma_rec);
 }
 
