@@ -1,11 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /* libFuzzer: ring-buffer records with any size, type and counts, decoded
- * as user space does and applied to the VMA model. */
+ * as user space does and applied to the VMA model; fault records also to
+ * a driver mapping and its checks. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "driver_checks.h"
 #include "records.h"
 #include "vma_model.h"
+#include "vmflags.h"
+
+/* A 64-page driver mapping the fault records land in. */
+static void driver_fault(struct flt_event *fe)
+{
+	static struct dmap *dm;
+	struct check_result cr[CK_NR], one;
+	struct frame_run *runs;
+	size_t n;
+
+	if (!dm) {
+		struct vma_rec k = {
+			.start = 0x10000000, .end = 0x10000000 + 64 * 4096,
+			.flags = VMF_READ | VMF_WRITE | VMF_SHARED | VMF_PFNMAP,
+			.has_file = 1, .page_shift = 12,
+		};
+
+		dm = dmap_new(1, &k, NULL, 64);
+		if (!dm)
+			return;
+	}
+	fe->addr = dm->start + fe->addr % (dm->end - dm->start);
+	dmap_fault(dm, fe, &one);
+	if (fe->flags & FLT_HAS_PFN)
+		dmap_set_kpage(dm, (fe->addr - dm->start) >> 12, fe->ip, true, fe->ts_ns & 7);
+	n = dmap_frame_checks(dm, 0, dm->npages, cr);
+	if (n > CK_NR)
+		__builtin_trap();
+	dm->found |= n ? 1u << cr[0].check : 0;
+	dmap_runs(dm, &runs, &n);
+	if (n > dm->npages)
+		__builtin_trap();
+	free(runs);
+	if (dmap_pages_with_frame(dm) > dm->npages)
+		__builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,8 +58,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!m)
 		m = vm_model_new();
 	if (record_type(data, size) >= MM_EV_FOREIGN) {
-		if (flt_record_decode(data, size, &fe) &&
-		    (fe.result >= FLT_NR_RESULTS || fe.level > PTW_PUD))
+		struct drv_event de;
+
+		if (flt_record_decode(data, size, &fe)) {
+			if (fe.result >= FLT_NR_RESULTS || fe.level > PTW_PUD)
+				__builtin_trap();
+			driver_fault(&fe);
+		}
+		if (drv_record_decode(data, size, &de) &&
+		    (de.helper >= DH_NR || de.npage > DRV_MAX_PAGES))
 			__builtin_trap();
 		return 0;
 	}

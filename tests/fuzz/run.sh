@@ -16,7 +16,7 @@ declare -A SRCS=(
 	[maps]="src/procfs/maps.c src/util.c"
 	[range]="src/range.c src/util.c"
 	[decode]="src/pgtable.c src/procfs/kpage.c src/procfs/pagemap.c src/util.c"
-	[records]="src/records.c src/vma_model.c src/procfs/maps.c src/util.c"
+	[records]="src/records.c src/vma_model.c src/procfs/maps.c src/util.c src/driver_checks.c src/procfs/kpage.c src/vmflags.c"
 )
 for name in maps range decode records; do
 	bin=$OUT/fuzz_$name
