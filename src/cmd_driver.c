@@ -839,7 +839,6 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 	}
 }
 
-static int64_t vmalloc_pages(struct drv *d, const struct dmap *m);
 
 /* The vmalloc_remap check of the mappings that got RAM frames. */
 static void vmalloc_checks(struct drv *d)
