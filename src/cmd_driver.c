@@ -839,7 +839,6 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 	}
 }
 
-
 /* The vmalloc_remap check of the mappings that got RAM frames. */
 static void vmalloc_checks(struct drv *d)
 {
