@@ -783,10 +783,10 @@ static void read_refs(struct drv *d, struct dmap *m, uint64_t lo, uint64_t hi)
 	size_t n = 0, k;
 	int err;
 
-	if (!d->pw || d->refs_unavailable || hi <= lo)
-		return;
 	if (hi > m->npages)
 		hi = m->npages;
+	if (!d->pw || d->refs_unavailable || hi <= lo)
+		return;
 	pfns = malloc((hi - lo) * (2 * sizeof(uint64_t) + sizeof(int32_t) + 1) + 1);
 	if (!pfns)
 		return;
@@ -1279,8 +1279,14 @@ static int on_fault(const void *data, size_t size, void *arg)
 static void flush_pending(struct drv *d)
 {
 	uint64_t *pfns, *fl, *cnt;
-	size_t i;
+	size_t i, k = 0;
 
+	/* a mapping that ended in this batch has let its frames go */
+	for (i = 0; i < d->npend; i++)
+		if (d->pend[i].idx < d->maps[d->pend[i].map]->npages &&
+		    d->maps[d->pend[i].map]->pfn[d->pend[i].idx])
+			d->pend[k++] = d->pend[i];
+	d->npend = k;
 	if (!d->npend)
 		return;
 	pfns = malloc(d->npend * 3 * sizeof(*pfns));
