@@ -124,7 +124,8 @@ struct drv {
 	uint64_t faults, findings, by_check[CK_NR], lost_seen;
 	/* the kernel's 4K mappings outside the direct map (vmalloc space),
 	 * read once per batch when a VM_PFNMAP mapping has RAM frames */
-	struct kleaf { uint64_t kaddr, pfn; } *kmap;
+	struct kleaf { uint64_t kaddr, pfn; } *kmap;	/* by address */
+	struct kleaf *kmap_by_pfn;			/* the same, by frame */
 	size_t nkmap, capkmap;
 	bool kmap_valid;
 	int kmap_err;
@@ -719,27 +720,24 @@ static int cmp_kleaf_pfn(const void *a, const void *b)
 	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
 }
 
-/* Two copies: by address (as walked) and by frame. */
-static struct kleaf *kmap_by_pfn;
-
 static void kmap_build(struct drv *d)
 {
 	uint64_t lo = paging_levels() == 5 ? 0xff00000000000000ULL : 0xffff800000000000ULL;
 
 	d->kmap_valid = true;
 	d->nkmap = 0;
-	free(kmap_by_pfn);
-	kmap_by_pfn = NULL;
+	free(d->kmap_by_pfn);
+	d->kmap_by_pfn = NULL;
 	d->kmap_err = ptwalk_kernel(d->pw, lo, 0xffffffff80000000ULL, kmap_cb, d);
 	if (d->kmap_err || !d->nkmap)
 		return;
-	kmap_by_pfn = malloc(d->nkmap * sizeof(*kmap_by_pfn));
-	if (!kmap_by_pfn) {
+	d->kmap_by_pfn = malloc(d->nkmap * sizeof(*d->kmap_by_pfn));
+	if (!d->kmap_by_pfn) {
 		d->kmap_err = -ENOMEM;
 		return;
 	}
-	memcpy(kmap_by_pfn, d->kmap, d->nkmap * sizeof(*kmap_by_pfn));
-	qsort(kmap_by_pfn, d->nkmap, sizeof(*kmap_by_pfn), cmp_kleaf_pfn);
+	memcpy(d->kmap_by_pfn, d->kmap, d->nkmap * sizeof(*d->kmap_by_pfn));
+	qsort(d->kmap_by_pfn, d->nkmap, sizeof(*d->kmap_by_pfn), cmp_kleaf_pfn);
 }
 
 static uint64_t kaddr_of(void *ctx, uint64_t pfn)
@@ -750,12 +748,12 @@ static uint64_t kaddr_of(void *ctx, uint64_t pfn)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (kmap_by_pfn[mid].pfn < pfn)
+		if (d->kmap_by_pfn[mid].pfn < pfn)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < d->nkmap && kmap_by_pfn[lo].pfn == pfn ? kmap_by_pfn[lo].kaddr : 0;
+	return lo < d->nkmap && d->kmap_by_pfn[lo].pfn == pfn ? d->kmap_by_pfn[lo].kaddr : 0;
 }
 
 static uint64_t pfn_at(void *ctx, uint64_t kaddr)
@@ -1408,6 +1406,12 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 				check_name(ck));
 }
 
+/* Records dropped by all three objects sharing the ring. */
+static uint64_t lost_total(const struct drv *d)
+{
+	return mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt);
+}
+
 /* Say how the helpers are seen: one line, at start. */
 static void helpers_note(struct drv *d)
 {
@@ -1588,7 +1592,7 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 			vmalloc_checks(d);
 			last_vcheck = now_sec();
 		}
-		stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt));
+		stream_note_lost(&s, lost_total(d));
 	}
 	if (r < 0)
 		ret = -r;
@@ -1596,10 +1600,10 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	mmtrace_consume(d->mt);
 	flush_pending(d);
 	vmalloc_checks(d);
-	stream_note_lost(&s, mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt));
+	stream_note_lost(&s, lost_total(d));
 	for (i = 0; i < d->nmaps; i++)
 		end_mapping(d, d->maps[i], "end");
-	summary(d, now_sec() - s.t_start, mmtrace_lost(d->mt) + fltrace_lost(d->ft) + drvtrace_lost(d->dt));
+	summary(d, now_sec() - s.t_start, lost_total(d));
 	if (!ret && s.have_exit)
 		ret = s.exit_code;
 out:
@@ -1618,8 +1622,7 @@ out:
 		free(d->kmap);
 		free(d->hpend);
 		drvtrace_close(d->dt);
-		free(kmap_by_pfn);
-		kmap_by_pfn = NULL;
+		free(d->kmap_by_pfn);
 		free(d);
 	}
 	return stream_end(&s, ret);
