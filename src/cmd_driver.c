@@ -948,7 +948,8 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 	for (idx = 0; idx < m->npages; idx++)
 		if (m->pfn[idx])
 			pfns[n++] = m->pfn[idx] - 1;
-	if (!kpage_lookup(&d->kp, pfns, n, fl, d->kp.count_fd >= 0 ? cnt : NULL)) {
+	if (!kpage_lookup(&d->kp, pfns, n, fl, d->kp.count_fd >= 0 ? cnt : NULL,
+			  NULL)) {
 		for (idx = 0, n = 0; idx < m->npages; idx++)
 			if (m->pfn[idx]) {
 				dmap_set_kpage(m, idx, fl[n], d->kp.count_fd >= 0,
@@ -1294,7 +1295,7 @@ static void flush_pending(struct drv *d)
 		for (i = 0; i < d->npend; i++)
 			pfns[i] = d->maps[d->pend[i].map]->pfn[d->pend[i].idx] - 1;
 		if (!kpage_lookup(&d->kp, pfns, d->npend, fl,
-				  d->kp.count_fd >= 0 ? cnt : NULL))
+				  d->kp.count_fd >= 0 ? cnt : NULL, NULL))
 			for (i = 0; i < d->npend; i++)
 				dmap_set_kpage(d->maps[d->pend[i].map], d->pend[i].idx,
 					       fl[i], d->kp.count_fd >= 0, cnt[i]);

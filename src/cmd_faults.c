@@ -474,7 +474,7 @@ static void flush_batch(struct watcher *w)
 			if (w->rows[i].e.flags & FLT_HAS_PFN)
 				pfns[n++] = w->rows[i].e.pfn;
 		if (n && !kpage_lookup(&w->kp, pfns, n, flags,
-				       w->kp.count_fd >= 0 ? counts : NULL)) {
+				       w->kp.count_fd >= 0 ? counts : NULL, NULL)) {
 			for (i = 0, n = 0; i < w->nrows; i++) {
 				struct fault_row *r = &w->rows[i];
 

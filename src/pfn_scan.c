@@ -10,8 +10,13 @@
 #include "util.h"
 #include "vma_table.h"
 
-/* 256K pages (1 GiB of address space, 2 MiB of pagemap) per read. */
-#define CHUNK_PAGES (1u << 18)
+/* 32K pages (128 MiB of address space, 256 KiB of pagemap) per read:
+ * the buffers, about 2.5 MiB in all, stay in cache and the first chunk
+ * does not pay 18 MiB of page faults (1 GiB chunks did). */
+#define CHUNK_PAGES (1u << 15)
+/* the span PAGEMAP_SCAN or a straight read is chosen for, from the
+ * density of the last one */
+#define WINDOW_BYTES (1ULL << 30)
 
 struct scan {
 	pid_t pid;
@@ -22,7 +27,9 @@ struct scan {
 	unsigned int vma_shift;	/* hugetlb page size of the current VMA */
 	uint64_t *raw, *pfns, *kflags, *counts;
 	size_t *idx;
+	uint8_t *excl;		/* pagemap's exclusive bit of each pfns[] */
 	bool kflags_ok, counts_ok;
+	uint64_t populated;	/* pages present or swapped, so far */
 };
 
 static int emit_hole(struct scan *s, uint64_t lo, uint64_t hi,
@@ -37,7 +44,7 @@ static int emit_hole(struct scan *s, uint64_t lo, uint64_t hi,
 }
 
 /* Look up flags and counts for n PFNs already in s->pfns. */
-static void lookup_frames(struct scan *s, size_t n)
+static void lookup_frames(struct scan *s, size_t n, const uint8_t *excl)
 {
 	struct kpage_reader *kr = s->o->kr;
 
@@ -49,7 +56,7 @@ static void lookup_frames(struct scan *s, size_t n)
 	s->counts_ok = kr->count_fd >= 0;
 	/* one sort serves both files */
 	if (kpage_lookup(kr, s->pfns, n, s->kflags_ok ? s->kflags : NULL,
-			 s->counts_ok ? s->counts : NULL))
+			 s->counts_ok ? s->counts : NULL, excl))
 		s->kflags_ok = s->counts_ok = false;
 }
 
@@ -59,40 +66,54 @@ struct pmd_leaves {
 	size_t n, cap;
 };
 
-static int on_pmd_leaves(const struct ptw_rec *r, size_t n, void *arg)
+static int pmd_leaf_add(struct pmd_leaves *pl, uint64_t va)
 {
-	struct pmd_leaves *pl = arg;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (r[i].level != PTW_PMD || !r[i].present)
-			continue;
-		if (pl->n == pl->cap) {
-			size_t cap = pl->cap ? 2 * pl->cap : 64;
-			uint64_t *p = realloc(pl->start, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			pl->start = p;
-			pl->cap = cap;
-		}
-		pl->start[pl->n++] = r[i].vaddr;
-	}
+	if (!grow_array((void **)&pl->start, &pl->cap, pl->n, sizeof(*pl->start)))
+		return -ENOMEM;
+	pl->start[pl->n++] = va;
 	return 0;
 }
 
+static int on_pmd_leaves(const struct ptw_rec *r, size_t n, void *arg)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		if (r[i].level == PTW_PMD && r[i].present)
+			err = pmd_leaf_add(arg, r[i].vaddr);
+	return err;
+}
+
+static int on_huge_regions(const struct pm_region *r, size_t n, void *arg)
+{
+	uint64_t va;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!(r[i].categories & PAGE_IS_HUGE))
+			continue;
+		for (va = r[i].start & ~((1ULL << 21) - 1); va < r[i].end && !err;
+		     va += 1ULL << 21)
+			err = pmd_leaf_add(arg, va);
+	}
+	return err;
+}
+
 /*
- * Without PAGEMAP_SCAN (before 6.7) pagemap does not say whether a THP is
- * mapped by one PMD or by 512 PTEs (after a split): ask the page table for
- * the span of the chunk's THP pages.  Returns the PMD leaves found (none
- * when the walk is unavailable: the pages are then shown as 4K).
+ * A straight pagemap read does not say whether a THP is mapped by one PMD
+ * or by 512 PTEs (after a split): ask PAGEMAP_SCAN (6.7+, PAGE_IS_HUGE)
+ * or else the page table about the span of the chunk's THP pages.
+ * Returns the PMD leaves found (none when neither can tell: the pages
+ * are then shown as 4K).
  */
 static void thp_leaves(struct scan *s, uint64_t lo, size_t n, struct pmd_leaves *pl)
 {
 	uint64_t first = 0, last = 0;
 	size_t i;
 
-	if (!s->o->pw || !s->kflags_ok || pagemap_scan_supported())
+	if (!s->kflags_ok || (!s->o->pw && !pagemap_scan_supported()))
 		return;
 	for (i = 0; i < n; i++) {
 		if (!((s->raw[i] & PM_PRESENT) && (s->raw[i] & PM_PFN_MASK)) ||
@@ -102,7 +123,11 @@ static void thp_leaves(struct scan *s, uint64_t lo, size_t n, struct pmd_leaves 
 			first = lo + (i << PAGE_SHIFT);
 		last = lo + ((i + 1) << PAGE_SHIFT);
 	}
-	if (last && ptwalk_leaves(s->o->pw, s->pid, first, last, on_pmd_leaves, pl))
+	if (!last)
+		return;
+	if (pagemap_scan_supported() ?
+	    pagemap_scan(s->fd, first, last, on_huge_regions, pl) :
+	    ptwalk_leaves(s->o->pw, s->pid, first, last, on_pmd_leaves, pl))
 		pl->n = 0;
 }
 
@@ -128,11 +153,15 @@ static int scan_chunk(struct scan *s, uint64_t lo, uint64_t hi, bool huge)
 	for (i = 0; i < n; i++) {
 		if ((s->raw[i] & PM_PRESENT) && (s->raw[i] & PM_PFN_MASK)) {
 			s->pfns[np] = s->raw[i] & PM_PFN_MASK;
+			s->excl[np] = !!(s->raw[i] & PM_EXCLUSIVE);
 			s->idx[i] = np++;
 		}
+		if (s->raw[i] & (PM_PRESENT | PM_SWAP))
+			s->populated++;
 	}
-	lookup_frames(s, np);
-	thp_leaves(s, lo, n, &pl);
+	lookup_frames(s, np, s->excl);
+	if (!huge)
+		thp_leaves(s, lo, n, &pl);
 	for (i = 0, np = 0; i < n; i++) {
 		struct frame_item it = {
 			.vaddr = lo + (i << PAGE_SHIFT), .pages = 1,
@@ -206,18 +235,36 @@ static int on_regions(const struct pm_region *r, size_t n, void *arg)
 	return 0;
 }
 
+/*
+ * [lo, hi) a window at a time. PAGEMAP_SCAN (6.7+) skips holes, which is
+ * what makes a sparse terabyte fast, but it walks the page tables a second
+ * time: on populated memory that costs as much as the read it saves. So a
+ * window is read straight when the one before it was at least 1/16
+ * populated (the first one always), else scanned for its regions first.
+ */
 static int scan_pagemap(struct scan *s, uint64_t lo, uint64_t hi)
 {
-	struct region_ctx rc = { .s = s, .pos = lo };
-	int err = -ENOTTY;
+	bool straight = true;
+	int err;
 
-	if (pagemap_scan_supported())
-		err = pagemap_scan(s->fd, lo, hi, on_regions, &rc);
-	if (err == -ENOTTY)
-		return scan_populated(s, rc.pos, hi, false);
-	if (err)
-		return err;
-	return emit_hole(s, rc.pos, hi, SRC_PAGEMAP);
+	while (lo < hi) {
+		uint64_t end = hi - lo > WINDOW_BYTES ? lo + WINDOW_BYTES : hi;
+		uint64_t before = s->populated;
+		struct region_ctx rc = { .s = s, .pos = lo };
+
+		err = -ENOTTY;
+		if (!straight && pagemap_scan_supported())
+			err = pagemap_scan(s->fd, lo, end, on_regions, &rc);
+		if (err == -ENOTTY)
+			err = scan_populated(s, rc.pos, end, false);
+		else if (!err)
+			err = emit_hole(s, rc.pos, end, SRC_PAGEMAP);
+		if (err)
+			return err;
+		straight = (s->populated - before) * 16 >= (end - lo) >> PAGE_SHIFT;
+		lo = end;
+	}
+	return 0;
 }
 
 struct walk_ctx {
@@ -236,7 +283,7 @@ static int on_leaves(const struct ptw_rec *r, size_t n, void *arg)
 	for (i = 0; i < n; i++)
 		if (r[i].present)
 			s->pfns[np++] = ptw_pfn(&r[i]);
-	lookup_frames(s, np);
+	lookup_frames(s, np, NULL);
 	for (i = 0, np = 0; i < n; i++) {
 		uint64_t va = r[i].vaddr, pages = ptw_pages(&r[i]);
 		struct frame_item it = {
@@ -289,7 +336,8 @@ int pfn_scan(pid_t pid, int pagemap_fd, const struct vma_table *t,
 	s.kflags = malloc(CHUNK_PAGES * sizeof(*s.kflags));
 	s.counts = malloc(CHUNK_PAGES * sizeof(*s.counts));
 	s.idx = malloc(CHUNK_PAGES * sizeof(*s.idx));
-	if (!s.raw || !s.pfns || !s.kflags || !s.counts || !s.idx) {
+	s.excl = malloc(CHUNK_PAGES);
+	if (!s.raw || !s.pfns || !s.kflags || !s.counts || !s.idx || !s.excl) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -322,5 +370,6 @@ out:
 	free(s.kflags);
 	free(s.counts);
 	free(s.idx);
+	free(s.excl);
 	return err;
 }

@@ -74,6 +74,7 @@ static int open_proc(const char *name, int *err)
 
 void kpage_open(struct kpage_reader *r)
 {
+	*r = (struct kpage_reader){ 0 };
 	r->flags_fd = open_proc("kpageflags", &r->flags_err);
 	r->count_fd = open_proc("kpagecount", &r->count_err);
 }
@@ -85,6 +86,10 @@ void kpage_close(struct kpage_reader *r)
 	if (r->count_fd >= 0)
 		close(r->count_fd);
 	r->flags_fd = r->count_fd = -1;
+	free(r->sorted);
+	free(r->tmp);
+	r->sorted = r->tmp = NULL;
+	r->cap = 0;
 }
 
 struct pfn_idx {
@@ -94,16 +99,14 @@ struct pfn_idx {
 
 /* LSD radix sort by pfn, 11 bits a pass, skipping passes where every key
  * has the same digit: PFNs fit in ~40 bits, and qsort was a quarter of
- * `pfn`'s user time on 2 GiB (callgrind). */
-static int sort_by_pfn(struct pfn_idx *a, size_t n)
+ * `pfn`'s user time on 2 GiB (callgrind). tmp: room for n entries. */
+static void sort_by_pfn(struct pfn_idx *a, struct pfn_idx *tmp, size_t n)
 {
-	struct pfn_idx *tmp = malloc(n * sizeof(*a)), *src = a, *dst = tmp, *sw;
+	struct pfn_idx *src = a, *dst = tmp, *sw;
 	uint64_t maxpfn = 0;
 	size_t cnt[2048], i;
 	unsigned int shift;
 
-	if (!tmp)
-		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		if (a[i].pfn > maxpfn)
 			maxpfn = a[i].pfn;
@@ -128,28 +131,28 @@ static int sort_by_pfn(struct pfn_idx *a, size_t n)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof(*a));
-	free(tmp);
-	return 0;
 }
 
 /* PFNs closer than this share one read. Every extra entry costs the
  * kernel a page lookup (~60-90 ns measured), about what a syscall costs
  * for 4-6 entries: keep the gap small. */
 #define KPAGE_GAP 4
-#define KPAGE_SPAN_MAX 65536
+/* 64 KiB a read: big enough that a dense run costs few syscalls, small
+ * enough for the stack (a fresh 512 KiB malloc per call was page faults) */
+#define KPAGE_SPAN_MAX 8192
+/* below this many PFNs a second thread costs more than it saves */
+#define KPAGE_THREAD_MIN 4096
 
 /* Read out[s[k].idx] for every sorted entry of s from fd, nearby PFNs
- * sharing one pread. */
-/* beyond: the value of PFNs past the file's end (beyond max_pfn) */
+ * sharing one pread. beyond: the value of PFNs past the file's end
+ * (beyond max_pfn). */
 static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
 		     uint64_t beyond)
 {
-	uint64_t *buf = malloc(KPAGE_SPAN_MAX * 8);
+	uint64_t buf[KPAGE_SPAN_MAX];
 	size_t i = 0, j, k;
 	ssize_t r;
 
-	if (!buf)
-		return -ENOMEM;
 	while (i < n) {
 		uint64_t first = s[i].pfn, span;
 
@@ -159,11 +162,8 @@ static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
 			j++;
 		span = s[j - 1].pfn - first + 1;
 		r = pread(fd, buf, span * 8, (off_t)(first * 8));
-		if (r < 0) {
-			r = -errno;
-			free(buf);
-			return r;
-		}
+		if (r < 0)
+			return -errno;
 		for (k = i; k < j; k++) {
 			uint64_t off = s[k].pfn - first;
 
@@ -172,7 +172,6 @@ static int read_runs(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
 		}
 		i = j;
 	}
-	free(buf);
 	return 0;
 }
 
@@ -181,6 +180,7 @@ struct runs_job {
 	const struct pfn_idx *s;
 	size_t n;
 	uint64_t *out;
+	uint64_t beyond;
 	int err;
 };
 
@@ -188,51 +188,95 @@ static void *runs_thread(void *arg)
 {
 	struct runs_job *j = arg;
 
-	j->err = read_runs(j->fd, j->s, j->n, j->out, 0);
+	j->err = read_runs(j->fd, j->s, j->n, j->out, j->beyond);
 	return NULL;
 }
 
-int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
-		 uint64_t *flags, uint64_t *counts)
+/* read_runs on two cores: the kernel spends ~60-90 ns per PFN in each
+ * file, which is most of `pfn`'s time on big ranges. */
+static int read_runs2(int fd, const struct pfn_idx *s, size_t n, uint64_t *out,
+		      uint64_t beyond)
 {
-	struct runs_job job = { .err = 0 };
+	struct runs_job job = { .fd = fd, .s = s + n / 2, .n = n - n / 2,
+				.out = out, .beyond = beyond };
 	pthread_t thr;
-	bool threaded = false;
+	int err;
+
+	if (n < KPAGE_THREAD_MIN || pthread_create(&thr, NULL, runs_thread, &job))
+		return read_runs(fd, s, n, out, beyond);
+	err = read_runs(fd, s, n / 2, out, beyond);
+	pthread_join(thr, NULL);
+	return err ? err : job.err;
+}
+
+/* kpageflags bits of a page that is its own folio (order 0) with a
+ * struct page the mapcount rules below hold for */
+#define KPF_NOT_SMALL ((1ULL << KPF_COMPOUND_HEAD) | (1ULL << KPF_COMPOUND_TAIL) | \
+		       (1ULL << KPF_HUGE) | (1ULL << KPF_THP) | (1ULL << KPF_NOPAGE) | \
+		       (1ULL << KPF_SLAB) | (1ULL << KPF_PGTABLE) | \
+		       (1ULL << KPF_ZERO_PAGE) | (1ULL << KPF_KSM))
+
+static int grow_scratch(struct kpage_reader *r, size_t n)
+{
+	void *a, *b;
+
+	if (n <= r->cap)
+		return 0;
+	a = realloc(r->sorted, n * sizeof(*r->sorted));
+	if (a)
+		r->sorted = a;
+	b = realloc(r->tmp, n * sizeof(*r->tmp));
+	if (b)
+		r->tmp = b;
+	if (!a || !b)
+		return -ENOMEM;
+	r->cap = n;
+	return 0;
+}
+
+int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
+		 uint64_t *flags, uint64_t *counts, const uint8_t *exclusive)
+{
 	struct pfn_idx *s;
-	size_t i;
-	int err = 0;
+	size_t i, m;
+	int err;
 
 	if (!n)
 		return 0;
-	s = malloc(n * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
+	if ((flags && r->flags_fd < 0) || (counts && r->count_fd < 0))
+		return flags && r->flags_fd < 0 ? r->flags_err : r->count_err;
+	err = grow_scratch(r, n);
+	if (err)
+		return err;
+	s = r->sorted;
 	for (i = 0; i < n; i++) {
 		s[i].pfn = pfns[i];
 		s[i].idx = i;
 	}
-	err = sort_by_pfn(s, n);
-	if (err)
-		goto out;
-	if ((flags && r->flags_fd < 0) || (counts && r->count_fd < 0)) {
-		err = flags && r->flags_fd < 0 ? r->flags_err : r->count_err;
-		goto out;
+	sort_by_pfn(s, r->tmp, n);
+	if (flags) {
+		err = read_runs2(r->flags_fd, s, n, flags, 1ULL << KPF_NOPAGE);
+		if (err)
+			return err;
 	}
-	/* The kernel spends ~60-90 ns per PFN in each file: on big ranges
-	 * read kpagecount on a second core while this one reads kpageflags. */
-	if (counts) {
-		job = (struct runs_job){ .fd = r->count_fd, .s = s, .n = n, .out = counts };
-		threaded = flags && n >= 4096 && !pthread_create(&thr, NULL, runs_thread, &job);
-		if (!threaded)
-			runs_thread(&job);
+	if (!counts)
+		return 0;
+	/*
+	 * pagemap's exclusive bit of an order-0 page is its mapcount being
+	 * one: page_mapcount(page) == 1 before 6.13, then
+	 * folio_precise_page_mapcount() == 1, or !folio_maybe_mapped_shared()
+	 * (mapcount <= 1) without CONFIG_PAGE_MAPCOUNT; kpagecount returns
+	 * that same mapcount for such a page. Only the others are read,
+	 * which for private anonymous memory is almost none.
+	 */
+	m = 0;
+	for (i = 0; i < n; i++) {
+		size_t k = s[i].idx;
+
+		if (flags && exclusive && exclusive[k] && !(flags[k] & KPF_NOT_SMALL))
+			counts[k] = 1;
+		else
+			s[m++] = s[i];	/* still sorted */
 	}
-	if (flags)
-		err = read_runs(r->flags_fd, s, n, flags, 1ULL << KPF_NOPAGE);
-	if (threaded)
-		pthread_join(thr, NULL);
-	if (!err)
-		err = job.err;
-out:
-	free(s);
-	return err;
+	return read_runs2(r->count_fd, s, m, counts, 0);
 }

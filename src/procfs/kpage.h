@@ -28,11 +28,16 @@ const char *kpage_flag_name(unsigned int bit);
 /* Write "anon,lru,thp" style list into buf (at most len bytes). */
 void kpage_flags_str(uint64_t flags, char *buf, size_t len);
 
+struct pfn_idx;
+
 struct kpage_reader {
 	int flags_fd;		/* -1 when unavailable */
 	int count_fd;
 	int flags_err;		/* -errno of the failed open, else 0 */
 	int count_err;
+	/* kpage_lookup's sort space, kept between calls */
+	struct pfn_idx *sorted, *tmp;
+	size_t cap;
 };
 
 /* Open <proc>/kpageflags and kpagecount; failures are kept per file. */
@@ -42,9 +47,11 @@ void kpage_close(struct kpage_reader *r);
 /*
  * Look up n PFNs (any order, duplicates fine). PFNs are sorted and read as
  * runs: nearby PFNs share one pread, never one pread per PFN. flags/counts
- * may be NULL to skip that file. Returns 0 or -errno.
+ * may be NULL to skip that file. exclusive (may be NULL): pagemap's
+ * exclusive bit of each PFN; with flags, the mapcount of an exclusive
+ * order-0 page is then known to be 1 and not read. Returns 0 or -errno.
  */
 int kpage_lookup(struct kpage_reader *r, const uint64_t *pfns, size_t n,
-		 uint64_t *flags, uint64_t *counts);
+		 uint64_t *flags, uint64_t *counts, const uint8_t *exclusive);
 
 #endif

@@ -29,6 +29,24 @@ check "file: runs hold as many present pages as pagemap, all file=true" \
 	jq -e --argjson n "$(wc -l <"$TMP/oracle")" '([.[] | select(.present) | .pages] | add) == $n and all(.[] | select(.present); .file)' "$TMP/runs.json"
 "$VMSCOPE" --json pfn --each "$pid" "$REG_file_START-$REG_file_END" | jq -r '.[] | select(.present) | "\(.vaddr) \(.pfn)"' >"$TMP/ours"
 check "file: PFNs equal pagemap" diff -q "$TMP/oracle" "$TMP/ours"
+# mapcount page by page against kpagecount: an exclusive order-0 page's
+# count comes from pagemap's exclusive bit, the others from kpagecount
+mapcounts() {	# PID START END: "vaddr pfn mapcount" of vmscope, of the oracle
+	"$VMSCOPE" --json pfn --each "$1" "$2-$3" |
+		jq -r '.[] | select(.present) | "\(.vaddr) \(.pfn) \(.mapcount)"' >"$TMP/mc.ours"
+	"$WL/pagemap_dump" "$1" "${2#0x}" "${3#0x}" | awk '$2 == 1 { print $1, $4, $6 }' >"$TMP/mc.oracle"
+}
+mapcounts "$pid" "$REG_file_START" "$REG_file_END"
+check "file: mapcount equals kpagecount on every page" diff -q "$TMP/mc.oracle" "$TMP/mc.ours"
+"$WL/bigmap" cow 8 >"$TMP/cow.out" &
+cpid=$!
+PIDS+=("$cpid")
+for _ in $(seq 100); do grep -q '^ready' "$TMP/cow.out" && break; sleep 0.05; done
+read -r cs ce <"$TMP/cow.out"
+mapcounts "$cpid" "$cs" "$ce"
+check "fork-shared anon: mapcount equals kpagecount on every page" diff -q "$TMP/mc.oracle" "$TMP/mc.ours"
+check "fork-shared anon: 1024 pages shared (2) then 1024 the parent's alone (1)" \
+	test "$(awk '{ print $3 }' "$TMP/mc.ours" | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" = "2:1024 1:1024 "
 "$VMSCOPE" --json pfn "$pid" "$REG_shared_START+256K" >"$TMP/shared.json"
 check "shared anonymous: 64 pages present" jq -e '([.[] | select(.present) | .pages] | add) == 64' "$TMP/shared.json"
 

@@ -8,12 +8,18 @@
  *   bigmap sparse-tib TIB TOUCH_MB  like sparse, TIB TiB, or the largest
  *                             half of it the address space has room for
  *                             (a PIE's gaps are smaller than 128 TiB)
+ *   bigmap cow SIZE_MB        populated anonymous mapping, then a fork
+ *                             whose child writes the second half: the
+ *                             first half is shared (mapcount 2), the
+ *                             second is the parent's alone again
  * Prints "START END" of the mapping, then "ready", then sleeps.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -23,7 +29,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		return 2;
-	if (!strcmp(argv[1], "anon")) {
+	if (!strcmp(argv[1], "anon") || !strcmp(argv[1], "cow")) {
 		len = strtoul(argv[2], NULL, 0) * mb;
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
@@ -31,6 +37,24 @@ int main(int argc, char **argv)
 		madvise(p, len, MADV_NOHUGEPAGE);
 		for (i = 0; i < len; i += 4096)
 			p[i] = 1;
+		if (!strcmp(argv[1], "cow")) {
+			int fds[2];
+			char c;
+
+			if (pipe(fds))
+				return 1;
+			if (!fork()) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				for (i = len / 2; i < len; i += 4096)
+					p[i] = 2;
+				if (write(fds[1], "x", 1) != 1)
+					return 1;
+				pause();
+				return 0;
+			}
+			if (read(fds[0], &c, 1) != 1)
+				return 1;
+		}
 	} else if ((!strcmp(argv[1], "sparse") || !strcmp(argv[1], "sparse-tib")) && argc == 4) {
 		size_t touch = strtoul(argv[3], NULL, 0) * mb, pieces, step;
 		int shift = !strcmp(argv[1], "sparse") ? 30 : 40;

@@ -2,7 +2,8 @@
 /*
  * Test oracle, independent of vmscope's code: read /proc/PID/pagemap one
  * entry at a time and print "0xVADDR present swapped pfn" per page of
- * [START, END), plus "flags=0x.." from /proc/kpageflags for present pages.
+ * [START, END), then for present pages the /proc/kpageflags word and the
+ * /proc/kpagecount mapcount (0 0 otherwise).
  *   pagemap_dump PID START END      (hex addresses)
  */
 #include <fcntl.h>
@@ -14,8 +15,8 @@
 int main(int argc, char **argv)
 {
 	unsigned long long start, end, a;
-	uint64_t e, fl;
-	int fd, kf;
+	uint64_t e, fl, cnt;
+	int fd, kf, kc;
 	char path[64];
 
 	if (argc != 4)
@@ -25,20 +26,23 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "/proc/%s/pagemap", argv[1]);
 	fd = open(path, O_RDONLY);
 	kf = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0 || kf < 0) {
+	kc = open("/proc/kpagecount", O_RDONLY);
+	if (fd < 0 || kf < 0 || kc < 0) {
 		perror("open");
 		return 1;
 	}
 	for (a = start; a < end; a += 4096) {
 		if (pread(fd, &e, 8, (a / 4096) * 8) != 8)
 			return 1;
-		fl = 0;
-		if ((e >> 63) & 1)
+		fl = cnt = 0;
+		if ((e >> 63) & 1) {
 			pread(kf, &fl, 8, (e & ((1ULL << 55) - 1)) * 8);
-		printf("0x%llx %d %d 0x%llx 0x%llx\n", a, (int)((e >> 63) & 1),
+			pread(kc, &cnt, 8, (e & ((1ULL << 55) - 1)) * 8);
+		}
+		printf("0x%llx %d %d 0x%llx 0x%llx %llu\n", a, (int)((e >> 63) & 1),
 		       (int)((e >> 62) & 1),
 		       (unsigned long long)((e >> 63) & 1 ? e & ((1ULL << 55) - 1) : 0),
-		       (unsigned long long)fl);
+		       (unsigned long long)fl, (unsigned long long)cnt);
 	}
 	return 0;
 }
