@@ -88,6 +88,11 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
 		r = cli_check_pid(c, pid);
 		if (r)
 			return r;
+		/* now, not once attached: a process that exits while the
+		 * programs load (a second under TCG) still ends the run */
+		s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (s->pidfd < 0 && errno == ESRCH)	/* gone since the check */
+			return cli_error(c, EXIT_RUNTIME, "no such process: %d", (int)pid);
 	}
 	if (outpath) {
 		s->out = fopen(outpath, "we");
@@ -136,11 +141,8 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 			 mode, ms);
 	watch(s, ring_fd);
 	watch(s, s->sfd);
-	if (s->pid && !s->cmd) {
-		s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-		if (s->pidfd >= 0)
-			watch(s, s->pidfd);
-	}
+	if (s->pidfd >= 0)
+		watch(s, s->pidfd);
 	if (!s->cmd)
 		return EXIT_OK;
 	seized = s->at_exec && !launch_seize(&s->child);
@@ -194,6 +196,9 @@ int stream_wait(struct stream *s, int timeout_ms)
 			done = 1;	/* the traced process exited */
 		}
 	}
+	/* no pidfd (before 5.3): look */
+	if (s->pid && !s->cmd && s->pidfd < 0 && kill(s->pid, 0) && errno == ESRCH)
+		done = 1;
 	return done;
 }
 
