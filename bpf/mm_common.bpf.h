@@ -44,15 +44,17 @@ static __always_inline struct file *fill_vma(struct mm_vma *v,
 {
 	struct file *f = BPF_CORE_READ(vma, vm_file);
 
-	v->start = vma->vm_start;
-	v->end = vma->vm_end;
+	/* read, not dereferenced: mmap_region's VMA comes from a map */
+	v->start = BPF_CORE_READ(vma, vm_start);
+	v->end = BPF_CORE_READ(vma, vm_end);
 	v->flags = BPF_CORE_READ(vma, vm_flags);
-	v->pgoff = vma->vm_pgoff;
+	v->pgoff = BPF_CORE_READ(vma, vm_pgoff);
 	v->has_file = f != NULL;
 	v->ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
 	v->dev = f ? BPF_CORE_READ(f, f_inode, i_sb, s_dev) : 0;
 	v->i_mode = f ? BPF_CORE_READ(f, f_inode, i_mode) : 0;
 	v->s_magic = f ? (__u32)BPF_CORE_READ(f, f_inode, i_sb, s_magic) : 0;
+	v->page_prot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
 	return f;
 }
 

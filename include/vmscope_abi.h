@@ -90,6 +90,7 @@ enum mm_ev_type {
 	MM_EV_EXIT = 3,		/* a traced process's leader thread exited */
 	MM_EV_FORK = 4,		/* a traced process forked a traced child */
 	MM_EV_EXEC_VMA = 5,	/* a VMA present right after exec */
+	MM_EV_REGION = 6,	/* mmap_region() made a VMA (fentry/kprobe) */
 };
 /* Record types from here on belong to other objects sharing the ring. */
 #define MM_EV_FOREIGN	16
@@ -111,17 +112,20 @@ struct mm_vma {
 	__u32 has_file;
 	__u32 i_mode;		/* vm_file's inode mode (S_IFCHR ...) */
 	__u32 s_magic;		/* its filesystem (anon inodes, sockfs ...) */
+	__u64 page_prot;	/* vm_page_prot (x86 PTE bits: cache mode) */
 };
-VMSCOPE_STATIC_ASSERT(sizeof(struct mm_vma) == 56, "mm_vma layout");
+VMSCOPE_STATIC_ASSERT(sizeof(struct mm_vma) == 64, "mm_vma layout");
 
 struct mm_event {
 	__u32 type;		/* enum mm_ev_type */
-	__u32 nr;		/* syscall number (MM_EV_CALL) */
+	__u32 nr;		/* syscall number (MM_EV_CALL); for
+				 * MM_EV_REGION the syscall it came from */
 	__u32 pid;		/* tgid */
 	__u32 tid;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC at syscall entry */
 	__u64 dur_ns;
-	__u64 args[6];
+	__u64 args[6];		/* MM_EV_REGION: addr, len, vm_flags, pgoff
+				 * asked; vm_ops->fault, f_op->mmap */
 	__s64 ret;		/* syscall return; exit code for MM_EV_EXIT;
 				 * child pid for MM_EV_FORK */
 	char comm[16];
@@ -136,7 +140,7 @@ struct mm_event {
 #define MM_PATH_SET	1	/* path[] holds the fd's (or VMA's) file */
 #define MM_PATH_TRUNC	2	/* leading components were dropped */
 #define MM_EVENT_HDR	(sizeof(struct mm_event) - MM_PATH_BUF)
-VMSCOPE_STATIC_ASSERT(MM_EVENT_HDR == 344, "mm_event layout");
+VMSCOPE_STATIC_ASSERT(MM_EVENT_HDR == 376, "mm_event layout");
 
 /*
  * Page faults (bpf/fault.bpf.c). Records share the mmap tracer's ring

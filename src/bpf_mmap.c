@@ -12,10 +12,12 @@
 #include "records.h"
 #include "exec_vmas.skel.h"
 #include "mmap.skel.h"
+#include "mmap_region.skel.h"
 
 struct mmtrace {
 	struct mmap_bpf *skel;
 	struct exec_vmas_bpf *exec;	/* NULL before 6.7 */
+	struct mmap_region_bpf *region;	/* NULL in tracepoint mode */
 	struct ring_buffer *rb;
 	mmtrace_cb cb;
 	void *arg;
@@ -35,6 +37,15 @@ static int on_record(void *ctx, void *data, size_t size)
 	return t->cb(&ev, t->arg) < 0 ? -ECANCELED : 0;
 }
 
+/* An object that writes into this tracer's ring and follows its set. */
+static int share_maps(const struct mmtrace *t, struct bpf_map *events,
+		      struct bpf_map *traced)
+{
+	int err = bpf_map__reuse_fd(events, bpf_map__fd(t->skel->maps.events));
+
+	return err ? err : bpf_map__reuse_fd(traced, bpf_map__fd(t->skel->maps.traced));
+}
+
 static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 {
 	struct exec_vmas_bpf *e = exec_vmas_bpf__open();
@@ -43,9 +54,7 @@ static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 	if (!e)
 		return -errno;
 	MMTRACE_SET_FILTER(e->rodata, o);
-	err = bpf_map__reuse_fd(e->maps.events, bpf_map__fd(t->skel->maps.events));
-	if (!err)
-		err = bpf_map__reuse_fd(e->maps.traced, bpf_map__fd(t->skel->maps.traced));
+	err = share_maps(t, e->maps.events, e->maps.traced);
 	if (!err)
 		err = exec_vmas_bpf__load(e);
 	if (!err)
@@ -142,9 +151,72 @@ int mmtrace_consume(struct mmtrace *t)
 	return n == -ECANCELED ? 0 : n;
 }
 
+/* fentry when fentry is the choice, else kprobe (the caller checked) */
+static void region_autoload(struct mmap_region_bpf *r, enum mech region, enum mech prot)
+{
+	bpf_program__set_autoload(r->progs.region_fentry, region == MECH_FENTRY);
+	bpf_program__set_autoload(r->progs.region_fexit, region == MECH_FENTRY);
+	bpf_program__set_autoload(r->progs.region_kprobe, region == MECH_KPROBE);
+	bpf_program__set_autoload(r->progs.region_kretprobe, region == MECH_KPROBE);
+	bpf_program__set_autoload(r->progs.prot_fentry, prot == MECH_FENTRY);
+	bpf_program__set_autoload(r->progs.prot_kprobe, prot == MECH_KPROBE);
+}
+
+int mmtrace_open_regions(struct mmtrace *t, const struct mmtrace_opts *o,
+			 enum mech request, struct mmtrace_regions *res,
+			 char *why, size_t whylen)
+{
+	struct hook_status hs, ps;
+	struct mmap_region_bpf *r;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	hook_probe(hook_find("mmap_region"), request, &hs);
+	if (hs.err) {
+		snprintf(why, whylen, "--mode=%s is unavailable for mmap_region: %s "
+			 "(see vmscope feature)", mech_name(request),
+			 request == MECH_FENTRY ? hs.fentry.why :
+			 request == MECH_KPROBE ? hs.kprobe.why : hs.tracepoint.why);
+		return hs.err;
+	}
+	res->mech = hs.chosen;
+	if (hs.chosen != MECH_FENTRY && hs.chosen != MECH_KPROBE) {
+		res->mech = MECH_TRACEPOINT;	/* syscall tracepoints, bpf_find_vma */
+		return 0;
+	}
+	/* the VMA itself: same request; without it, what was asked only */
+	hook_probe(hook_find("vma_set_page_prot"), request, &ps);
+	res->vma_mech = ps.err ? MECH_NONE : ps.chosen;
+	if (res->vma_mech != MECH_FENTRY && res->vma_mech != MECH_KPROBE)
+		res->vma_mech = MECH_NONE;
+	r = mmap_region_bpf__open();
+	if (!r) {
+		err = -errno;
+		snprintf(why, whylen, "cannot open the mmap_region tracer: %s",
+			 strerror(-err));
+		return err;
+	}
+	MMTRACE_SET_FILTER(r->rodata, o);
+	region_autoload(r, res->mech, res->vma_mech);
+	err = share_maps(t, r->maps.events, r->maps.traced);
+	if (!err)
+		err = mmap_region_bpf__load(r);
+	if (!err)
+		err = mmap_region_bpf__attach(r);
+	if (err) {
+		snprintf(why, whylen, "cannot attach to mmap_region (%s): %s",
+			 mech_name(res->mech), strerror(-err));
+		mmap_region_bpf__destroy(r);
+		return err;
+	}
+	t->region = r;
+	return 0;
+}
+
 uint64_t mmtrace_lost(const struct mmtrace *t)
 {
-	return t->skel->bss->lost + (t->exec ? t->exec->bss->lost : 0);
+	return t->skel->bss->lost + (t->exec ? t->exec->bss->lost : 0) +
+	       (t->region ? t->region->bss->lost : 0);
 }
 
 bool mmtrace_has_exec_vmas(const struct mmtrace *t)
@@ -158,6 +230,7 @@ void mmtrace_close(struct mmtrace *t)
 		return;
 	ring_buffer__free(t->rb);
 	exec_vmas_bpf__destroy(t->exec);
+	mmap_region_bpf__destroy(t->region);
 	mmap_bpf__destroy(t->skel);
 	free(t);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Lifecycle of the mmap-family tracer (bpf/mmap.bpf.c, bpf/exec_vmas.bpf.c):
+ * Lifecycle of the mmap-family tracer (bpf/mmap.bpf.c, bpf/exec_vmas.bpf.c,
+ * bpf/mmap_region.bpf.c):
  * open (set filters, load, attach), add processes, poll, read the lost
  * count, close.
  */
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "feature.h"
 #include "vmscope_abi.h"
 
 struct mmtrace;
@@ -65,6 +67,24 @@ int mmtrace_consume(struct mmtrace *t);
 /* mmtrace_consume for stream.at_exec (arg: the struct mmtrace) */
 void mmtrace_at_exec(void *t);
 uint64_t mmtrace_lost(const struct mmtrace *t);
+/* What mmtrace_open_regions set up */
+struct mmtrace_regions {
+	enum mech mech;		/* mmap_region: fentry or kprobe, else
+				 * tracepoint (nothing loaded) */
+	enum mech vma_mech;	/* vma_set_page_prot, MECH_NONE without: the
+				 * records then lack the VMA */
+};
+
+/*
+ * Also send an MM_EV_REGION record per mmap_region(), the VMA as the
+ * kernel made it (bpf/mmap_region.bpf.c), by the mechanism feature.c
+ * chooses under request. Without fentry or kprobe (lockdown) nothing is
+ * loaded and res->mech says which fallback the caller is on. Returns
+ * -EOPNOTSUPP when a forced mode is unavailable, or -errno, with why set.
+ */
+int mmtrace_open_regions(struct mmtrace *t, const struct mmtrace_opts *o,
+			 enum mech request, struct mmtrace_regions *res,
+			 char *why, size_t whylen);
 /* Does the kernel report exec's VMAs itself (6.7+ task_vma iterator)? */
 bool mmtrace_has_exec_vmas(const struct mmtrace *t);
 void mmtrace_close(struct mmtrace *t);

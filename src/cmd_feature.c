@@ -93,8 +93,7 @@ static const char *via(const struct hook_status *st)
 	case MECH_FENTRY: return st->fentry.why;
 	case MECH_KPROBE: return st->kprobe.why;
 	case MECH_TRACEPOINT: return st->def->tp_label;
-	default: return st->def->type == HOOK_FUNCTION && !st->def->tp ?
-			"inferred (VMA, page-table walk, faults)" : "unavailable";
+	default: return st->def->without ? st->def->without : "unavailable";
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "output/text.h"
 #include "procfs/maps.h"
 #include "stream.h"
+#include "symbolize.h"
 #include "util.h"
 #include "vma_model.h"
 #include "vmflags.h"
@@ -25,7 +26,9 @@ static const char trace_usage[] =
 "Every mmap-family call (mmap, munmap, mprotect, mremap, brk, madvise,\n"
 "mlock*, msync, mincore, shm*, ...) with decoded arguments, the file of\n"
 "an fd, the result, the duration and the VMAs the call left or removed,\n"
-"as the kernel made them; and the VMAs exec creates by itself.\n"
+"as the kernel made them; and the VMAs exec creates by itself. Where\n"
+"fentry or kprobes work, every VMA mmap_region() makes is shown with\n"
+"its final vm_flags, the flags the driver added, owner and cache mode.\n"
 "\n"
 "Options:\n"
 "  -p, --pid PID     trace this process (all its threads)\n"
@@ -43,6 +46,13 @@ struct call_stat {
 	uint64_t count, errors, time_ns;
 };
 
+/* A VMA mmap_region() made, held until the call that led to it ends */
+struct made {
+	struct mm_event ev;
+	char *path;		/* the VMA's file */
+	size_t plen;
+};
+
 struct tracer {
 	struct cli *c;
 	FILE *out;
@@ -53,6 +63,10 @@ struct tracer {
 	struct vm_model *vm;	/* for paths: (dev, inode) -> path */
 	struct mmtrace *mt;
 	bool exec_vmas;		/* the kernel sends exec's VMAs */
+	struct mmtrace_regions regions;	/* mmap_region's mechanism */
+	struct made *made;	/* MM_EV_REGION records waiting for their call */
+	size_t nmade, made_cap;
+	struct symbolizer *sym;	/* owners: kernel functions */
 };
 
 /* ---- human output ------------------------------------------------------ */
@@ -131,7 +145,8 @@ static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark
 }
 
 static void plain_call(struct tracer *t, const struct mm_event *ev,
-		       const struct mm_call *call, const char *path, size_t plen)
+		       const struct mm_call *call, const char *path, size_t plen,
+		       bool made)
 {
 	FILE *f = t->out;
 	unsigned int i;
@@ -165,6 +180,8 @@ static void plain_call(struct tracer *t, const struct mm_event *ev,
 		fprintf(f, "%" PRId64, (int64_t)ev->ret);
 	}
 	fprintf(f, " <%.6f>\n", (double)ev->dur_ns / 1e9);
+	if (made && ev->vma_when == MM_VMAS_AFTER)
+		return;	/* the VMAs as mmap_region made them follow */
 	if (ev->vma_when == MM_VMAS_BUSY) {
 		fputs("    ? VMAs not read: mmap_lock contended\n", f);
 		return;
@@ -188,13 +205,13 @@ static void json_lower(const char *name, void *arg)
 	json_str(arg, buf);
 }
 
-static void json_vma(struct tracer *t, const struct mm_vma *v)
+/* The fields of a VMA, into the open object. */
+static void json_vma_fields(struct tracer *t, const struct mm_vma *v)
 {
 	const char *path = vm_model_vma_path(t->vm, v);
 	char perms[5];
 
 	mm_vma_perms(v, perms);
-	json_obj_begin(&t->j);
 	json_khex(&t->j, "start", v->start);
 	json_khex(&t->j, "end", v->end);
 	json_kstr(&t->j, "perms", perms);
@@ -203,6 +220,13 @@ static void json_vma(struct tracer *t, const struct mm_vma *v)
 	json_khex(&t->j, "pgoff", v->pgoff);
 	if (v->has_file)
 		json_ku64(&t->j, "inode", v->ino);
+	json_kstr(&t->j, "cache", cache_mode(v->page_prot, 0));
+}
+
+static void json_vma(struct tracer *t, const struct mm_vma *v)
+{
+	json_obj_begin(&t->j);
+	json_vma_fields(t, v);
 	json_obj_end(&t->j);
 }
 
@@ -313,8 +337,201 @@ static void json_call(struct tracer *t, const struct mm_event *ev,
 		if (ev->vma_more)
 			json_kbool(j, "vmas_truncated", true);
 	}
+	/* left open: the VMAs mmap_region made may follow */
+}
+
+/* ---- VMAs mmap_region made (fentry/kprobe modes) ---------------------- */
+
+/* vm_flags the file's ->mmap added to those asked for. mmap_region adds
+ * VM_ACCOUNT and VM_SOFTDIRTY itself: not the driver's doing. */
+static uint64_t made_added(const struct mm_event *ev)
+{
+	return ev->vma[0].flags & ~ev->args[2] & ~(VMF_ACCOUNT | VMF_SOFTDIRTY);
+}
+
+/* The kernel function owning the VMA: vm_ops->fault, else f_op->mmap. */
+static const char *made_owner(struct tracer *t, const struct mm_event *ev,
+			      char *buf, size_t len)
+{
+	uint64_t a = ev->args[4] ? ev->args[4] : ev->args[5];
+
+	if (!a || (!t->sym && !(t->sym = sym_new())))
+		return NULL;
+	return sym_kernel(t->sym, a, buf, len);
+}
+
+static const char *made_path(struct tracer *t, const struct made *m)
+{
+	return m->path ? m->path : vm_model_vma_path(t->vm, &m->ev.vma[0]);
+}
+
+/* "+ START-END perms path", then the flags as made, those the file's
+ * ->mmap added to what was asked, owner and cache mode. */
+static void plain_made(struct tracer *t, const struct made *m)
+{
+	const struct mm_event *ev = &m->ev;
+	const struct mm_vma *v = &ev->vma[0];
+	char fl[256], added[256], own[128], perms[5];
+	const char *owner, *cache;
+
+	if (!ev->nvma)
+		return;	/* failed, or vma_set_page_prot not hooked */
+	mm_vma_perms(v, perms);
+	plain_vma_line(t, "+", v->start, v->end, perms, made_path(t, m), v->has_file);
+	vmflags_str(v->flags, fl, sizeof(fl));
+	vmflags_str(made_added(ev), added, sizeof(added));
+	owner = made_owner(t, ev, own, sizeof(own));
+	cache = cache_mode(v->page_prot, 0);
+	fprintf(t->out, "      flags %s", fl);
+	if (added[0])
+		fprintf(t->out, " (->mmap added %s)", added);
+	if (owner)
+		fprintf(t->out, ", owner %s", owner);
+	if (strcmp(cache, "wb"))
+		fprintf(t->out, ", cache %s", cache);
+	fputc('\n', t->out);
+}
+
+static void json_flag_names(struct json *j, const char *key, uint64_t flags)
+{
+	char buf[256], *save = NULL, *tok;
+
+	vmflags_str(flags, buf, sizeof(buf));
+	json_key(j, key);
+	json_arr_begin(j);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		json_str(j, tok);
+	json_arr_end(j);
+}
+
+/* The fields of one mmap_region record, into the open object. */
+static void json_made_fields(struct tracer *t, const struct made *m)
+{
+	const struct mm_event *ev = &m->ev;
+	struct json *j = &t->j;
+	char own[128];
+
+	json_khex(j, "addr", ev->args[0]);
+	json_ku64(j, "len", ev->args[1]);
+	json_flag_names(j, "vm_flags_asked", ev->args[2]);
+	json_key(j, "ret");
+	if ((uint64_t)ev->ret >= (uint64_t)-4095) {
+		json_i64(j, ev->ret);
+		json_kstr(j, "error", errno_name((int)-ev->ret));
+	} else {
+		json_hex(j, (uint64_t)ev->ret);
+	}
+	json_ku64(j, "dur_ns", ev->dur_ns);
+	json_key(j, "vma");
+	if (!ev->nvma) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_vma_fields(t, &ev->vma[0]);
+	json_flag_names(j, "vm_flags_names", ev->vma[0].flags);
+	json_flag_names(j, "vm_flags_added", made_added(ev));
+	json_kstr(j, "owner", made_owner(t, ev, own, sizeof(own)));
 	json_obj_end(j);
-	json_end_doc(j);
+}
+
+/* A record with no traced call to wait for: its own line or object. */
+static void made_alone(struct tracer *t, const struct made *m)
+{
+	const struct mm_event *ev = &m->ev;
+	const struct mm_call *call = mm_call_by_nr(ev->nr);
+
+	if (t->c->json) {
+		json_head(t, "vma_made", ev);
+		json_kstr(&t->j, "during", call ? call->name : NULL);
+		json_made_fields(t, m);
+		json_obj_end(&t->j);
+		json_end_doc(&t->j);
+		return;
+	}
+	fprintf(t->out, "%10.6f %d", (double)(ev->ts_ns - t->t0) / 1e9, ev->pid);
+	if (ev->tid != ev->pid)
+		fprintf(t->out, "/%d", ev->tid);
+	fprintf(t->out, " mmap_region by the kernel%s%s = ", call ? " in " : "",
+		call ? call->name : "");
+	if ((uint64_t)ev->ret >= (uint64_t)-4095)
+		fprintf(t->out, "-1 %s\n", errno_name((int)-ev->ret));
+	else
+		fprintf(t->out, "0x%" PRIx64 "\n", (uint64_t)ev->ret);
+	plain_made(t, m);
+}
+
+static void made_free(struct made *m)
+{
+	free(m->path);
+	m->path = NULL;
+}
+
+/* Hold a record until its call's exit record comes (same thread). */
+static void made_hold(struct tracer *t, const struct mm_event *ev,
+		      const char *path, size_t plen)
+{
+	struct made m = { .ev = *ev };
+
+	if (path && (m.path = malloc(plen + 1))) {
+		memcpy(m.path, path, plen);
+		m.path[plen] = '\0';
+		m.plen = plen;
+	}
+	/* a call that never ends (exec past the point of no return that
+	 * fails) leaves them: bounded, shown on their own */
+	if (!mm_call_by_nr(ev->nr) || t->nmade >= 4096 ||
+	    !grow_array((void **)&t->made, &t->made_cap, t->nmade, sizeof(*t->made))) {
+		made_alone(t, &m);
+		made_free(&m);
+		return;
+	}
+	t->made[t->nmade++] = m;
+}
+
+/* Write (after the call line, or alone) and drop the held records of
+ * thread tid (of process pid when tid is 0; all when both are 0). */
+static void made_release(struct tracer *t, pid_t pid, pid_t tid, bool alone)
+{
+	size_t i, k = 0;
+	bool any = false;
+
+	for (i = 0; i < t->nmade; i++) {
+		struct made *m = &t->made[i];
+
+		if ((tid && (pid_t)m->ev.tid != tid) || (!tid && pid && (pid_t)m->ev.pid != pid)) {
+			t->made[k++] = *m;
+			continue;
+		}
+		if (alone) {
+			made_alone(t, m);
+		} else if (t->c->json) {
+			if (!any) {
+				json_key(&t->j, "made");
+				json_arr_begin(&t->j);
+			}
+			json_obj_begin(&t->j);
+			json_made_fields(t, m);
+			json_obj_end(&t->j);
+		} else {
+			plain_made(t, m);
+		}
+		any = true;
+		made_free(m);
+	}
+	t->nmade = k;
+	if (any && !alone && t->c->json)
+		json_arr_end(&t->j);
+}
+
+static bool made_pending(const struct tracer *t, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < t->nmade; i++)
+		if ((pid_t)t->made[i].ev.tid == tid)
+			return true;
+	return false;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -342,12 +559,23 @@ static int on_event(const struct mm_event *ev, void *arg)
 			st->errors++;
 		if (has_path && ev->nvma && ev->vma[0].has_file)
 			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
-		if (t->c->json)
+		if (t->c->json) {
 			json_call(t, ev, call, has_path ? path : NULL, plen);
-		else
-			plain_call(t, ev, call, has_path ? path : NULL, plen);
+			made_release(t, 0, (pid_t)ev->tid, false);
+			json_obj_end(&t->j);
+			json_end_doc(&t->j);
+		} else {
+			plain_call(t, ev, call, has_path ? path : NULL, plen,
+				   made_pending(t, (pid_t)ev->tid));
+			made_release(t, 0, (pid_t)ev->tid, false);
+		}
 		break;
 	}
+	case MM_EV_REGION:
+		if (has_path && ev->nvma && ev->vma[0].has_file)
+			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
+		made_hold(t, ev, has_path ? path : NULL, plen);
+		break;
 	case MM_EV_EXEC_VMA:
 		if (has_path && ev->nvma)
 			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
@@ -391,6 +619,7 @@ static int on_event(const struct mm_event *ev, void *arg)
 		}
 		break;
 	case MM_EV_EXIT:
+		made_release(t, (pid_t)ev->pid, 0, true);
 		if (t->c->json) {
 			json_head(t, "exit", ev);
 			json_ku64(&t->j, "code", (uint64_t)(ev->ret >> 8) & 0xff);
@@ -424,7 +653,7 @@ static void summary(struct tracer *t, double secs, uint64_t lost, int exit_code,
 
 		json_obj_begin(j);
 		json_kstr(j, "type", "summary");
-		json_kstr(j, "mode", "tracepoint");
+		json_kstr(j, "mode", mech_name(t->regions.mech));
 		json_key(j, "duration_s");
 		json_double(j, secs);
 		json_ku64(j, "calls_total", total);
@@ -461,8 +690,8 @@ static void summary(struct tracer *t, double secs, uint64_t lost, int exit_code,
 				calls[i].name, st->count, st->errors, st->time_ns / 1e3);
 	}
 	fprintf(t->out, "%-18s %10" PRIu64 " %8" PRIu64 "\n", "total", total, errors);
-	fprintf(t->out, "mode tracepoint, %.2f s, %" PRIu64 " events, %" PRIu64 " lost\n",
-		secs, t->events, lost);
+	fprintf(t->out, "mode %s, %.2f s, %" PRIu64 " events, %" PRIu64 " lost\n",
+		mech_name(t->regions.mech), secs, t->events, lost);
 }
 
 
@@ -495,10 +724,6 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	r = stream_args_end(c, &sa, argc, argv);
 	if (r)
 		return r;
-	if (c->mode == MECH_FENTRY || c->mode == MECH_KPROBE)
-		return cli_error(c, EXIT_PRIVILEGE, "trace: --mode=%s is not available: "
-				 "trace attaches to the syscall tracepoints only (use "
-				 "--mode=tracepoint or auto)", mech_name(c->mode));
 	stream_mmtrace_opts(&sa, &mo);
 	ret = stream_begin(&s, c, &sa);
 	if (ret)
@@ -519,6 +744,22 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 				" (needs root: CAP_BPF and CAP_PERFMON)" : "");
 		goto out;
 	}
+	r = mmtrace_open_regions(t->mt, &mo, c->mode, &t->regions, why, sizeof(why));
+	if (r && c->mode == MECH_AUTO) {
+		/* probed fine, yet the real programs did not load: the calls
+		 * are still all there */
+		cli_note(c, "%s; tracepoint mode instead", why);
+		t->regions.mech = MECH_TRACEPOINT;
+		r = 0;
+	}
+	if (r) {
+		ret = cli_error(c, r == -EOPNOTSUPP || r == -EPERM ? EXIT_PRIVILEGE :
+				EXIT_RUNTIME, "%s", why);
+		goto out;
+	}
+	if (t->regions.mech != MECH_TRACEPOINT && t->regions.vma_mech == MECH_NONE)
+		cli_note(c, "vma_set_page_prot cannot be hooked: the VMAs mmap_region "
+			 "makes are shown as asked, not as made");
 	t->exec_vmas = mmtrace_has_exec_vmas(t->mt);
 	if (s.pid) {
 		r = mmtrace_add(t->mt, s.pid);
@@ -535,7 +776,8 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		s.at_exec = mmtrace_at_exec;
 		s.at_exec_arg = t->mt;
 	}
-	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", "tracepoint", sa.follow);
+	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", mech_name(t->regions.mech),
+			sa.follow);
 	if (ret)
 		goto out;
 	while (!(r = stream_wait(&s, 100))) {
@@ -546,6 +788,7 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		ret = -r;
 	mmtrace_consume(t->mt);	/* what arrived before the end */
 	stream_note_lost(&s, mmtrace_lost(t->mt));
+	made_release(t, 0, 0, true);	/* calls that never ended */
 	summary(t, now_sec() - s.t_start, mmtrace_lost(t->mt), s.exit_code, s.have_exit);
 	if (!ret && s.have_exit)
 		ret = s.exit_code;
@@ -553,6 +796,10 @@ out:
 	if (t) {
 		mmtrace_close(t->mt);
 		vm_model_free(t->vm);
+		while (t->nmade)
+			made_free(&t->made[--t->nmade]);
+		free(t->made);
+		sym_free(t->sym);
 		free(t);
 	}
 	return stream_end(&s, ret);

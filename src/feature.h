@@ -36,6 +36,7 @@ struct hook_def {
 	bool needs_exit;	/* needs fexit/kretprobe as well */
 	const char *tp;		/* raw tracepoint name used as fallback or hook */
 	const char *tp_label;	/* how the fallback is shown */
+	const char *without;	/* what stands in when nothing attaches */
 };
 
 struct probe_result {

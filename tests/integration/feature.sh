@@ -14,7 +14,7 @@ check "every function hook takes the best mechanism that attached" \
 	jq -e '[.hooks[] | select(.type == "function") |
 		(if .fentry.available then "fentry" elif .kprobe.available then "kprobe"
 		 elif .tracepoint.available then "tracepoint" else null end) == .mode] | all' "$TMP/f.json"
-for h in do_mmap mmap_region handle_mm_fault remap_pfn_range vm_insert_page vm_insert_pages \
+for h in do_mmap mmap_region vma_set_page_prot handle_mm_fault remap_pfn_range vm_insert_page vm_insert_pages \
 	vmf_insert_pfn vmf_insert_mixed remap_vmalloc_range io_remap_pfn_range; do
 	check "hook $h is reported" jq -e --arg h "$h" 'any(.hooks[]; .hook == $h)' "$TMP/f.json"
 done

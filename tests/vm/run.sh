@@ -25,7 +25,7 @@ VM=$OUT/vm
 MODES=${VM_MODES:-auto fentry kprobe tracepoint}
 TESTS=${VM_TESTS:-feature maps pfn walk trace faults driver drvmod hostile races}
 # in modes other than auto: the tests whose commands attach by mode
-MODE_TESTS=${VM_MODE_TESTS:-feature faults driver drvmod}
+MODE_TESTS=${VM_MODE_TESTS:-feature trace faults driver drvmod}
 TIMEOUT=${VM_TIMEOUT:-1500}
 STATIC=$OUT-static
 
