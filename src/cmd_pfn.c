@@ -463,7 +463,7 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		if (r)
 			vma_stream_close(vs);
 	} else {
-		r = vma_table_read(pid, c->no_bpf ? 0 : VT_USE_BPF, &t);
+		r = vma_stream_read_all(pid, c->no_bpf ? 0 : VT_USE_BPF, &t);
 	}
 	if (r == -ESRCH)
 		return cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", pid);

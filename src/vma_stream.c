@@ -379,6 +379,21 @@ ssize_t vma_stream_next(struct vma_stream *s, size_t max, struct vma_table *t)
 	return (ssize_t)t->n;
 }
 
+int vma_stream_read_all(pid_t pid, unsigned int flags, struct vma_table *t)
+{
+	struct vma_stream *s;
+	ssize_t n;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = vma_stream_open(pid, flags & ~VT_OWNERS, &s);
+	if (err)
+		return err;
+	n = vma_stream_next(s, SIZE_MAX, t);
+	vma_stream_close(s);
+	return n < 0 ? (int)n : 0;
+}
+
 size_t vma_stream_count(const struct vma_stream *s)
 {
 	return s->count;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The VMAs of a process in chunks of bounded size, in address order: the
- * same joined rows as vma_table_read (maps fields, iterator fields, owner
- * names), but /proc/PID/maps, the iterator and smaps are read as streams,
- * so memory stays bounded however many VMAs there are (1,000,000 with a
- * raised vm.max_map_count).
+ * The VMAs of a process in chunks of bounded size, in address order:
+ * /proc/PID/maps rows joined with the task_vma iterator's (or, without
+ * BPF, smaps' flags) and owner names, read as streams, so memory stays
+ * bounded however many VMAs there are (1,000,000 with a raised
+ * vm.max_map_count).
  */
 #ifndef VMSCOPE_VMA_STREAM_H
 #define VMSCOPE_VMA_STREAM_H
@@ -23,6 +23,10 @@ int vma_stream_open(pid_t pid, unsigned int flags, struct vma_stream **s);
  * vma_table_free). Returns the number read, 0 at the end, or -errno.
  * t->kernel_err/kernel_why/changed describe the whole stream so far. */
 ssize_t vma_stream_next(struct vma_stream *s, size_t max, struct vma_table *t);
+
+/* Every VMA of pid into t, in one piece (no owner names: those live in
+ * an open stream). -ESRCH: no such process. */
+int vma_stream_read_all(pid_t pid, unsigned int flags, struct vma_table *t);
 
 /* VMAs read so far. */
 size_t vma_stream_count(const struct vma_stream *s);

@@ -34,16 +34,11 @@ enum {
 struct vma_table {
 	struct vma *v;
 	size_t n;
-	char **names;		/* owned symbol names */
-	size_t nnames;
 	int kernel_err;		/* why kernel fields are missing (-errno) */
 	char kernel_why[256];
 	int counts_err;		/* why counts are missing (-errno) */
 	bool changed;		/* maps and iterator disagreed: process changed */
 };
-
-/* Read the VMAs of pid. -ESRCH: no such process. */
-int vma_table_read(pid_t pid, unsigned int flags, struct vma_table *t);
 
 /* Fill present/swap page counts (PAGEMAP_SCAN, else pagemap reads). pw may
  * be NULL: then VM_PFNMAP/VM_IO counts stay unknown. Failures are kept in
