@@ -888,12 +888,12 @@ static bool dev_wanted(const struct drv *d, const struct vma_rec *k, uint32_t sd
 static void resolve_fns(struct drv *d, struct dmap *m)
 {
 	const uint64_t a[4] = { m->k.fn_fault, m->k.fn_open, m->k.fn_mmap, m->k.fn_name };
-	char buf[256];
+	const char *name;
 	unsigned int i;
 
 	for (i = 0; i < 4; i++)
-		if (a[i] && sym_kernel(d->sym, a[i], buf, sizeof(buf)))
-			m->fn[i] = strdup(buf);
+		if ((name = sym_kernel_exact(d->sym, a[i])))
+			m->fn[i] = strdup(name);
 }
 
 static int walk_cb(const struct ptw_rec *r, size_t n, void *arg)

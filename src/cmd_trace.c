@@ -135,13 +135,27 @@ static void plain_vma_line(struct tracer *t, const char *mark, uint64_t start,
 	free(esc);
 }
 
-static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark)
+/* The path of v as /proc/PID/maps shows it; anon: the name of a VMA
+ * without a file when the event gave one ([vdso], [heap] ...), or NULL. */
+static const char *vma_label(struct tracer *t, const struct mm_vma *v, const char *anon)
+{
+	return !v->has_file && anon ? anon : vm_model_vma_path(t->vm, v);
+}
+
+static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark,
+		      const char *anon)
 {
 	char perms[5];
 
 	mm_vma_perms(v, perms);
-	plain_vma_line(t, mark, v->start, v->end, perms, vm_model_vma_path(t->vm, v),
+	plain_vma_line(t, mark, v->start, v->end, perms, vma_label(t, v, anon),
 		       v->has_file);
+}
+
+/* what brk leaves without a file is the heap */
+static const char *heap_of(const struct mm_call *call)
+{
+	return strcmp(call->name, "brk") ? NULL : "[heap]";
 }
 
 static void plain_call(struct tracer *t, const struct mm_event *ev,
@@ -187,7 +201,8 @@ static void plain_call(struct tracer *t, const struct mm_event *ev,
 		return;
 	}
 	for (i = 0; i < ev->nvma && i < MM_MAX_VMAS; i++)
-		plain_vma(t, &ev->vma[i], ev->vma_when == MM_VMAS_BEFORE ? "-" : "+");
+		plain_vma(t, &ev->vma[i], ev->vma_when == MM_VMAS_BEFORE ? "-" : "+",
+			  heap_of(call));
 	if (ev->vma_more)
 		fputs("    ... more VMAs in the range\n", f);
 }
@@ -206,9 +221,9 @@ static void json_lower(const char *name, void *arg)
 }
 
 /* The fields of a VMA, into the open object. */
-static void json_vma_fields(struct tracer *t, const struct mm_vma *v)
+static void json_vma_fields(struct tracer *t, const struct mm_vma *v, const char *anon)
 {
-	const char *path = vm_model_vma_path(t->vm, v);
+	const char *path = vma_label(t, v, anon);
 	char perms[5];
 
 	mm_vma_perms(v, perms);
@@ -223,10 +238,10 @@ static void json_vma_fields(struct tracer *t, const struct mm_vma *v)
 	json_kstr(&t->j, "cache", cache_mode(v->page_prot, 0));
 }
 
-static void json_vma(struct tracer *t, const struct mm_vma *v)
+static void json_vma(struct tracer *t, const struct mm_vma *v, const char *anon)
 {
 	json_obj_begin(&t->j);
-	json_vma_fields(t, v);
+	json_vma_fields(t, v, anon);
 	json_obj_end(&t->j);
 }
 
@@ -325,14 +340,14 @@ static void json_call(struct tracer *t, const struct mm_event *ev,
 		if (after && call->ret == RET_ADDR) {
 			json_key(j, "vma");
 			if (ev->nvma)
-				json_vma(t, &ev->vma[0]);
+				json_vma(t, &ev->vma[0], heap_of(call));
 			else
 				json_null(j);
 		}
 		json_key(j, after ? "vmas" : "vmas_removed");
 		json_arr_begin(j);
 		for (i = 0; i < ev->nvma && i < MM_MAX_VMAS; i++)
-			json_vma(t, &ev->vma[i]);
+			json_vma(t, &ev->vma[i], heap_of(call));
 		json_arr_end(j);
 		if (ev->vma_more)
 			json_kbool(j, "vmas_truncated", true);
@@ -350,14 +365,13 @@ static uint64_t made_added(const struct mm_event *ev)
 }
 
 /* The kernel function owning the VMA: vm_ops->fault, else f_op->mmap. */
-static const char *made_owner(struct tracer *t, const struct mm_event *ev,
-			      char *buf, size_t len)
+static const char *made_owner(struct tracer *t, const struct mm_event *ev)
 {
 	uint64_t a = ev->args[4] ? ev->args[4] : ev->args[5];
 
 	if (!a || (!t->sym && !(t->sym = sym_new())))
 		return NULL;
-	return sym_kernel(t->sym, a, buf, len);
+	return sym_kernel_exact(t->sym, a);
 }
 
 static const char *made_path(struct tracer *t, const struct made *m)
@@ -371,7 +385,7 @@ static void plain_made(struct tracer *t, const struct made *m)
 {
 	const struct mm_event *ev = &m->ev;
 	const struct mm_vma *v = &ev->vma[0];
-	char fl[256], added[256], own[128], perms[5];
+	char fl[256], added[256], perms[5];
 	const char *owner, *cache;
 
 	if (!ev->nvma)
@@ -380,7 +394,7 @@ static void plain_made(struct tracer *t, const struct made *m)
 	plain_vma_line(t, "+", v->start, v->end, perms, made_path(t, m), v->has_file);
 	vmflags_str(v->flags, fl, sizeof(fl));
 	vmflags_str(made_added(ev), added, sizeof(added));
-	owner = made_owner(t, ev, own, sizeof(own));
+	owner = made_owner(t, ev);
 	cache = cache_mode(v->page_prot, 0);
 	fprintf(t->out, "      flags %s", fl);
 	if (added[0])
@@ -409,7 +423,6 @@ static void json_made_fields(struct tracer *t, const struct made *m)
 {
 	const struct mm_event *ev = &m->ev;
 	struct json *j = &t->j;
-	char own[128];
 
 	json_khex(j, "addr", ev->args[0]);
 	json_ku64(j, "len", ev->args[1]);
@@ -428,10 +441,10 @@ static void json_made_fields(struct tracer *t, const struct made *m)
 		return;
 	}
 	json_obj_begin(j);
-	json_vma_fields(t, &ev->vma[0]);
+	json_vma_fields(t, &ev->vma[0], NULL);
 	json_flag_names(j, "vm_flags_names", ev->vma[0].flags);
 	json_flag_names(j, "vm_flags_added", made_added(ev));
-	json_kstr(j, "owner", made_owner(t, ev, own, sizeof(own)));
+	json_kstr(j, "owner", made_owner(t, ev));
 	json_obj_end(j);
 }
 
@@ -576,21 +589,29 @@ static int on_event(const struct mm_event *ev, void *arg)
 			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
 		made_hold(t, ev, has_path ? path : NULL, plen);
 		break;
-	case MM_EV_EXEC_VMA:
-		if (has_path && ev->nvma)
-			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
+	case MM_EV_EXEC_VMA: {
+		char anon_buf[64];
+		const char *anon = NULL;
+
 		if (!ev->nvma)
 			break;
+		if (has_path && ev->vma[0].has_file)
+			vm_model_learn_path(t->vm, ev->vma[0].dev, ev->vma[0].ino, path, plen);
+		else if (has_path) {	/* [vdso], [heap] ... */
+			snprintf(anon_buf, sizeof(anon_buf), "%.*s", (int)plen, path);
+			anon = anon_buf;
+		}
 		if (t->c->json) {
 			json_head(t, "exec_vma", ev);
 			json_key(&t->j, "vma");
-			json_vma(t, &ev->vma[0]);
+			json_vma(t, &ev->vma[0], anon);
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			plain_vma(t, &ev->vma[0], "exec");
+			plain_vma(t, &ev->vma[0], "exec", anon);
 		}
 		break;
+	}
 	case MM_EV_EXEC:
 		if (!t->exec_vmas)
 			vm_model_seed(t->vm, ev->pid);

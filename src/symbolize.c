@@ -359,3 +359,22 @@ const char *sym_kernel(struct symbolizer *s, uint64_t ip, char *buf, size_t len)
 		load_kallsyms(s);
 	return lookup(s->ksyms, s->nksyms, s->knames, ip, buf, len);
 }
+
+const char *sym_kernel_exact(struct symbolizer *s, uint64_t addr)
+{
+	size_t lo = 0, hi, mid;
+
+	if (!addr)
+		return NULL;
+	if (!s->ksyms_loaded)
+		load_kallsyms(s);
+	hi = s->nksyms;
+	while (lo < hi) {	/* first symbol at or above addr */
+		mid = lo + (hi - lo) / 2;
+		if (s->ksyms[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nksyms && s->ksyms[lo].addr == addr ? s->knames + s->ksyms[lo].name : NULL;
+}

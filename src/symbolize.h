@@ -25,6 +25,9 @@ const char *sym_user(struct symbolizer *s, pid_t pid, const struct vm_ent *e,
 		     uint64_t ip, char *buf, size_t len);
 /* A kernel ip; NULL when unknown or kallsyms hides addresses. */
 const char *sym_kernel(struct symbolizer *s, uint64_t ip, char *buf, size_t len);
+/* The kernel symbol starting exactly at addr (a function pointer such as
+ * vm_ops->fault), or NULL. The name lives as long as s. */
+const char *sym_kernel_exact(struct symbolizer *s, uint64_t addr);
 
 /* For tests: load one ELF file and look up a virtual address in it. */
 const char *sym_file_addr(struct symbolizer *s, const char *path, uint64_t vaddr,

@@ -203,20 +203,13 @@ static bool smaps_flags(struct smaps_reader *s, uint64_t start, uint64_t *flags)
 	return false;
 }
 
-struct owner_name {
-	uint64_t addr;
-	char *name;	/* NULL: no exact symbol */
-};
-
 struct vma_stream {
 	pid_t pid;
 	unsigned int flags;
 	struct line_reader maps;
 	struct rec_reader *rr;
 	struct smaps_reader smaps;
-	struct symbolizer *sym;
-	struct owner_name *owners;
-	size_t nowners;
+	struct symbolizer *sym;	/* owner names live in it */
 	int kernel_err;
 	char kernel_why[256];
 	bool changed;
@@ -270,31 +263,6 @@ int vma_stream_open(pid_t pid, unsigned int flags, struct vma_stream **out)
 	return 0;
 }
 
-/* The exact symbol at addr, looked up once per address. */
-static const char *owner_name(struct vma_stream *s, uint64_t addr)
-{
-	struct owner_name *o;
-	char buf[256];
-	size_t i;
-
-	if (!addr || !s->sym)
-		return NULL;
-	for (i = 0; i < s->nowners; i++)
-		if (s->owners[i].addr == addr)
-			return s->owners[i].name;
-	o = realloc(s->owners, (s->nowners + 1) * sizeof(*o));
-	if (!o)
-		return NULL;
-	s->owners = o;
-	o = &s->owners[s->nowners++];
-	o->addr = addr;
-	o->name = NULL;
-	/* owner functions are symbol addresses: "name+0x.." is not one */
-	if (sym_kernel(s->sym, addr, buf, sizeof(buf)) && !strchr(buf, '+'))
-		o->name = strdup(buf);
-	return o->name;
-}
-
 static void join_kernel(struct vma_stream *s, struct vma *v)
 {
 	const struct vma_rec *k;
@@ -308,10 +276,10 @@ static void join_kernel(struct vma_stream *s, struct vma *v)
 		v->flags = k->flags;
 		rr_skip(s->rr);
 		if (s->flags & VT_OWNERS) {
-			v->fn_fault = owner_name(s, v->k.fn_fault);
-			v->fn_open = owner_name(s, v->k.fn_open);
-			v->fn_mmap = owner_name(s, v->k.fn_mmap);
-			v->fn_name = owner_name(s, v->k.fn_name);
+			v->fn_fault = s->sym ? sym_kernel_exact(s->sym, v->k.fn_fault) : NULL;
+			v->fn_open = s->sym ? sym_kernel_exact(s->sym, v->k.fn_open) : NULL;
+			v->fn_mmap = s->sym ? sym_kernel_exact(s->sym, v->k.fn_mmap) : NULL;
+			v->fn_name = s->sym ? sym_kernel_exact(s->sym, v->k.fn_name) : NULL;
 			v->owner = v->fn_fault ? v->fn_fault : v->fn_open ? v->fn_open :
 				   v->fn_mmap ? v->fn_mmap : v->fn_name;
 		}
@@ -401,8 +369,6 @@ size_t vma_stream_count(const struct vma_stream *s)
 
 void vma_stream_close(struct vma_stream *s)
 {
-	size_t i;
-
 	if (!s)
 		return;
 	lr_close(&s->maps);
@@ -415,8 +381,5 @@ void vma_stream_close(struct vma_stream *s)
 		free(s->rr);
 	}
 	sym_free(s->sym);
-	for (i = 0; i < s->nowners; i++)
-		free(s->owners[i].name);
-	free(s->owners);
 	free(s);
 }
