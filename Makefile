@@ -145,6 +145,7 @@ test-integration: all
 
 bench: all
 	$(Q)./bench/run.sh $(OUTPUT)
+	$(Q)./bench/bpfcost.sh $(OUTPUT)
 
 # faults and trace at full rate for SOAK_SECONDS (60): RSS, lost, totals
 soak: all

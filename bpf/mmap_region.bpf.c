@@ -95,7 +95,7 @@ static __always_inline void region_exit(long ret)
 	if (rc->vma && (__u64)ret < (__u64)-4095) {
 		struct vm_area_struct *vma = rc->vma;
 
-		f = fill_vma(&ev->vma[0], vma);
+		f = fill_vma_read(&ev->vma[0], vma);
 		ev->nvma = 1;
 		ev->vma_when = MM_VMAS_AFTER;
 		ev->args[4] = (__u64)BPF_CORE_READ(vma, vm_ops, fault);

@@ -26,7 +26,7 @@ MODES=${VM_MODES:-auto fentry kprobe tracepoint}
 TESTS=${VM_TESTS:-feature maps pfn walk trace faults driver drvmod hostile races}
 # in modes other than auto: the tests whose commands attach by mode
 MODE_TESTS=${VM_MODE_TESTS:-feature trace faults driver drvmod}
-TIMEOUT=${VM_TIMEOUT:-1500}
+TIMEOUT=${VM_TIMEOUT:-2400}
 STATIC=$OUT-static
 
 die() { echo "test-vm: $*" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
