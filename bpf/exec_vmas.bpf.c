@@ -21,6 +21,40 @@ extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it,
 extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __ksym;
 extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym;
 
+#define NAME_MAX_SPECIAL 32
+
+/* The name /proc/PID/maps gives a VMA without a file, into ev's path:
+ * a special mapping's own ([vdso], [vvar], [vvar_vclock], [uprobes]),
+ * else [heap] or [stack] by the mm's bounds. */
+static __always_inline void special_name(struct vm_area_struct *vma, struct mm_event *ev)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+	struct mm_struct *mm = vma->vm_mm;
+	char tmp[NAME_MAX_SPECIAL] = {};
+	const char *name = NULL;
+	long n = 0;
+	__u32 off;
+
+	if (ops && ops->name) {
+		/* vm_private_data: the struct vm_special_mapping, name first */
+		if (!bpf_probe_read_kernel(&name, sizeof(name), vma->vm_private_data) && name)
+			n = bpf_probe_read_kernel_str(tmp, sizeof(tmp), name);
+	} else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk) {
+		__builtin_memcpy(tmp, "[heap]", 7);
+		n = 7;
+	} else if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack) {
+		__builtin_memcpy(tmp, "[stack]", 8);
+		n = 8;
+	}
+	if (n <= 1 || n > NAME_MAX_SPECIAL)
+		return;
+	off = MM_PATH_MAX - (n - 1);
+	bpf_probe_read_kernel(&ev->path[off & (MM_PATH_MAX - 1)],
+			      (n - 1) & (NAME_MAX_SPECIAL - 1), tmp);
+	ev->path_off = off;
+	ev->path_flags = MM_PATH_SET;
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(on_exec_vmas, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
@@ -47,6 +81,8 @@ int BPF_PROG(on_exec_vmas, struct task_struct *p, pid_t old_pid,
 		ev->path_flags = 0;
 		if (f)
 			file_path(f, ev);
+		else
+			special_name(vma, ev);
 		submit(ev);
 	}
 	bpf_iter_task_vma_destroy(&it);

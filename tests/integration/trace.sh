@@ -60,9 +60,19 @@ check "mprotect of one page reports the split-off VMA (one page, r--p)" \
 	  .vmas[0].perms == "r--p" and (.vmas[0].end | hex) - (.vmas[0].start | hex) == 4096)' "$TMP/all.json"
 check "munmap reports the VMAs it removed" \
 	jq -se 'any(.[]; .call == "munmap" and .ret == 0 and (.vmas_removed | length) >= 1)' "$TMP/all.json"
-check "exec's own VMAs appear: the binary and the stack" \
+check "exec's own VMAs appear: the binary, the stack and the vdso, named as in maps" \
 	jq -se --arg b "$(readlink -f "$MM")" '[.[] | select(.type == "exec_vma") | .vma.path] as $p |
-	  ($p | index($b)) and ($p | index("[stack]"))' "$TMP/all.json"
+	  ($p | index($b)) and ($p | index("[stack]")) and ($p | index("[vdso]"))' "$TMP/all.json"
+kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$kv" -ge 6007 ]; then
+	check "6.7+: exec's VMAs come from the kernel (iterator at exec), not a /proc snapshot" \
+		jq -se '[.[] | select(.type == "exec_vma")] | length > 3 and all(.[]; .snapshot | not)' "$TMP/all.json"
+else
+	check "before 6.7: exec's VMAs come from a /proc snapshot, marked so" \
+		jq -se '[.[] | select(.type == "exec_vma")] | length > 3 and all(.[]; .snapshot)' "$TMP/all.json"
+fi
+check "the VMA brk grows is [heap]" \
+	jq -se 'any(.[]; .call == "brk" and .ret != null and (.vma.path // "") == "[heap]")' "$TMP/all.json"
 check "durations and timestamps are numbers" \
 	jq -se 'all(.[] | select(.type == "call"); (.dur_ns | type) == "number" and .ts_ns > 0)' "$TMP/all.json"
 
@@ -164,7 +174,7 @@ check "human output: a summary table" grep -q "^mode $MODE, .* 0 lost$" "$TMP/pl
 
 # 10. fentry/kprobe: the VMAs mmap_region made, as made
 if [ "$MODE" = tracepoint ]; then
-	skip "VMAs as mmap_region made them: no fentry or kprobe on this kernel (tracepoint mode)"
+	skip "VMAs as mmap_region made them: tracepoint mode (forced, or no fentry or kprobe here)"
 else
 	check "$MODE: every mmap that succeeded carries the VMA mmap_region made at its address" \
 		jq -se '[.[] | select(.type == "call" and .call == "mmap" and (.error | not))] |
