@@ -6,7 +6,10 @@
  *                                      kpagecount of every present PFN,
  *                                      sorted, one pread per run of
  *                                      adjacent PFNs: the kernel's own
- *                                      cost of the data `pfn` shows */
+ *                                      cost of the data `pfn` shows
+ *   pagemap_floor -f PID START END     the same with kpageflags only (what
+ *                                      pfn reads for exclusive 4K pages,
+ *                                      whose mapcount pagemap gives) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +47,8 @@ int main(int argc, char **argv)
 {
 	static unsigned long long buf[CHUNK], pfns[CHUNK];
 	unsigned long long a, end, sum = 0;
-	int fd, kf = -1, kc = -1, k = argc == 5 && !strcmp(argv[1], "-k");
+	int fd, kf = -1, kc = -1, k = argc == 5 && (!strcmp(argv[1], "-k") || !strcmp(argv[1], "-f"));
+	int counts = k && !strcmp(argv[1], "-k");
 	char path[64];
 
 	if (argc != 4 + k)
@@ -74,7 +78,7 @@ int main(int argc, char **argv)
 			if (buf[i] >> 63)
 				pfns[np++] = buf[i] & ((1ULL << 55) - 1);
 		qsort(pfns, np, sizeof(*pfns), cmp);
-		sum += read_kpage(kf, pfns, np) + read_kpage(kc, pfns, np);
+		sum += read_kpage(kf, pfns, np) + (counts ? read_kpage(kc, pfns, np) : 0);
 	}
 	return sum == 42;	/* keep the reads */
 }

@@ -49,12 +49,14 @@ echo "== pfn over 2 GiB of populated anonymous memory (4K pages)"
 start anon 2048
 floor=$(best 5 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
 kfloor=$(best 5 "$B/pagemap_floor" -k "$WPID" "${WSTART#0x}" "${WEND#0x}")
+ffloor=$(best 5 "$B/pagemap_floor" -f "$WPID" "${WSTART#0x}" "${WEND#0x}")
 runs=$(best 5 "$V" pfn "$WPID" "$WSTART-$WEND")
 json=$(best 3 "$V" --json pfn "$WPID" "$WSTART-$WEND")
 echo "  bare 8 MiB-chunk pagemap read (floor): ${floor}s"
 echo "  the same + bare kpageflags/kpagecount reads of its PFNs, sorted,"
 echo "    one pread per adjacent run (the kernel's cost of the data):"
 echo "                                         ${kfloor}s  = $(ratio "$kfloor" "$floor")x floor"
+echo "    the same with kpageflags only:       ${ffloor}s  = $(ratio "$ffloor" "$floor")x floor"
 echo "  vmscope pfn (runs, human):             ${runs}s  = $(ratio "$runs" "$floor")x floor (target <= 3x), $(ratio "$runs" "$kfloor")x the kernel's"
 echo "  vmscope --json pfn:                    ${json}s  = $(ratio "$json" "$floor")x floor"
 kill "$WPID"
