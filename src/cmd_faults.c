@@ -711,7 +711,9 @@ static void plain_tables(struct watcher *w)
 			fprintf(f, " %s %" PRIu64, result_names[r], w->by_result[r]);
 	if (w->by_result[FLT_UNKNOWN])
 		fprintf(f, " unknown %" PRIu64, w->by_result[FLT_UNKNOWN]);
-	fprintf(f, "; read %" PRIu64 " write %" PRIu64 " exec %" PRIu64
+	/* a line of its own: with every result present, one line would
+	 * pass 80 columns */
+	fprintf(f, "\n  read %" PRIu64 ", write %" PRIu64 ", exec %" PRIu64
 		"; kernel mode %" PRIu64 "\n", w->by_access[0], w->by_access[1],
 		w->by_access[2], w->kernel_mode);
 	if (w->nvrows) {

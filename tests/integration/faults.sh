@@ -140,8 +140,9 @@ check "--summary without --latency: total within 1% of getrusage, minor counted,
 	jq -se --argjson n "$((minflt + majflt))" --argjson m $measured '.[0] as $s | (($s.faults - $n) | fabs) <= $n / 100 and
 	  $s.results.minor >= 4096 and ($s.latency_ns == {}) != $m' "$TMP/lean.json"
 "$VMSCOPE" faults --summary -o "$TMP/sum.txt" -- "$F" count 8 >/dev/null 2>&1
-check "--summary human output: totals, a VMA table, top ips" \
-	sh -c "grep -q '^[0-9]* faults: minor' '$TMP/sum.txt' && grep -q 'VMA\$' '$TMP/sum.txt' && grep -q ' touch' '$TMP/sum.txt'"
+check "--summary human output: totals, a VMA table, top ips, at most 80 columns" \
+	sh -c "grep -q '^[0-9]* faults: minor' '$TMP/sum.txt' && grep -q 'VMA\$' '$TMP/sum.txt' &&
+	  grep -q ' touch' '$TMP/sum.txt' && awk 'length > 80 { exit 1 }' '$TMP/sum.txt'"
 "$VMSCOPE" --json faults --summary -i 1 -o "$TMP/iv.json" -- sh -c 'sleep 2.3' 2>/dev/null
 check "--interval 1: periodic lines, then the summary" \
 	jq -se '([.[] | select(.type == "interval")] | length) >= 2 and .[-1].type == "summary"' "$TMP/iv.json"
