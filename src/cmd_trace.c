@@ -152,6 +152,46 @@ static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark
 		       v->has_file);
 }
 
+/* "time pid[/tid]" that starts a line */
+static void plain_who(struct tracer *t, const struct mm_event *ev)
+{
+	fprintf(t->out, "%10.6f %d", (double)(ev->ts_ns - t->t0) / 1e9, ev->pid);
+	if (ev->tid != ev->pid)
+		fprintf(t->out, "/%d", ev->tid);
+}
+
+/* A return value: -1 and the errno name for a failure, else an address
+ * (addr) or a number. */
+static void plain_ret(FILE *f, int64_t ret, bool addr)
+{
+	if (ret < 0 && ret >= -4095) {
+		const char *e = errno_name((int)-ret);
+
+		if (e)
+			fprintf(f, "-1 %s", e);
+		else
+			fprintf(f, "-1 errno %d", (int)-ret);
+	} else if (addr) {
+		fprintf(f, "0x%" PRIx64, (uint64_t)ret);
+	} else {
+		fprintf(f, "%" PRId64, ret);
+	}
+}
+
+/* "ret" (and "error" for a failure), as plain_ret decides */
+static void json_ret(struct json *j, int64_t ret, bool addr)
+{
+	json_key(j, "ret");
+	if (ret < 0 && ret >= -4095) {
+		json_i64(j, ret);
+		json_kstr(j, "error", errno_name((int)-ret));
+	} else if (addr) {
+		json_hex(j, (uint64_t)ret);
+	} else {
+		json_i64(j, ret);
+	}
+}
+
 /* what brk leaves without a file is the heap */
 static const char *heap_of(const struct mm_call *call)
 {
@@ -165,9 +205,7 @@ static void plain_call(struct tracer *t, const struct mm_event *ev,
 	FILE *f = t->out;
 	unsigned int i;
 
-	fprintf(f, "%10.6f %d", (double)(ev->ts_ns - t->t0) / 1e9, ev->pid);
-	if (ev->tid != ev->pid)
-		fprintf(f, "/%d", ev->tid);
+	plain_who(t, ev);
 	fprintf(f, " %s(", call->name);
 	for (i = 0; i < 6 && call->args[i].name; i++) {
 		if (i)
@@ -181,18 +219,7 @@ static void plain_call(struct tracer *t, const struct mm_event *ev,
 		}
 	}
 	fputs(") = ", f);
-	if (ev->ret < 0 && ev->ret >= -4095) {
-		const char *e = errno_name((int)-ev->ret);
-
-		if (e)
-			fprintf(f, "-1 %s", e);
-		else
-			fprintf(f, "-1 errno %d", (int)-ev->ret);
-	} else if (call->ret == RET_ADDR) {
-		fprintf(f, "0x%" PRIx64, (uint64_t)ev->ret);
-	} else {
-		fprintf(f, "%" PRId64, (int64_t)ev->ret);
-	}
+	plain_ret(f, ev->ret, call->ret == RET_ADDR);
 	fprintf(f, " <%.6f>\n", (double)ev->dur_ns / 1e9);
 	if (made && ev->vma_when == MM_VMAS_AFTER)
 		return;	/* the VMAs as mmap_region made them follow */
@@ -322,15 +349,7 @@ static void json_call(struct tracer *t, const struct mm_event *ev,
 			json_strn(j, path, plen);
 		}
 	}
-	json_key(j, "ret");
-	if (ev->ret < 0 && ev->ret >= -4095) {
-		json_i64(j, ev->ret);
-		json_kstr(j, "error", errno_name((int)-ev->ret));
-	} else if (call->ret == RET_ADDR) {
-		json_hex(j, (uint64_t)ev->ret);
-	} else {
-		json_i64(j, ev->ret);
-	}
+	json_ret(j, ev->ret, call->ret == RET_ADDR);
 	json_ku64(j, "dur_ns", ev->dur_ns);
 	if (ev->vma_when == MM_VMAS_BUSY) {
 		json_kstr(j, "vmas_unknown", "mmap_lock contended");
@@ -427,13 +446,7 @@ static void json_made_fields(struct tracer *t, const struct made *m)
 	json_khex(j, "addr", ev->args[0]);
 	json_ku64(j, "len", ev->args[1]);
 	json_flag_names(j, "vm_flags_asked", ev->args[2]);
-	json_key(j, "ret");
-	if ((uint64_t)ev->ret >= (uint64_t)-4095) {
-		json_i64(j, ev->ret);
-		json_kstr(j, "error", errno_name((int)-ev->ret));
-	} else {
-		json_hex(j, (uint64_t)ev->ret);
-	}
+	json_ret(j, ev->ret, true);
 	json_ku64(j, "dur_ns", ev->dur_ns);
 	json_key(j, "vma");
 	if (!ev->nvma) {
@@ -462,15 +475,11 @@ static void made_alone(struct tracer *t, const struct made *m)
 		json_end_doc(&t->j);
 		return;
 	}
-	fprintf(t->out, "%10.6f %d", (double)(ev->ts_ns - t->t0) / 1e9, ev->pid);
-	if (ev->tid != ev->pid)
-		fprintf(t->out, "/%d", ev->tid);
+	plain_who(t, ev);
 	fprintf(t->out, " mmap_region by the kernel%s%s = ", call ? " in " : "",
 		call ? call->name : "");
-	if ((uint64_t)ev->ret >= (uint64_t)-4095)
-		fprintf(t->out, "-1 %s\n", errno_name((int)-ev->ret));
-	else
-		fprintf(t->out, "0x%" PRIx64 "\n", (uint64_t)ev->ret);
+	plain_ret(t->out, ev->ret, true);
+	fputc('\n', t->out);
 	plain_made(t, m);
 }
 
