@@ -28,21 +28,24 @@ extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym;
  * else [heap] or [stack] by the mm's bounds. */
 static __always_inline void special_name(struct vm_area_struct *vma, struct mm_event *ev)
 {
-	const struct vm_operations_struct *ops = vma->vm_ops;
-	struct mm_struct *mm = vma->vm_mm;
+	const struct vm_operations_struct *ops = BPF_CORE_READ(vma, vm_ops);
+	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
+	__u64 start = BPF_CORE_READ(vma, vm_start), end = BPF_CORE_READ(vma, vm_end);
 	char tmp[NAME_MAX_SPECIAL] = {};
 	const char *name = NULL;
 	long n = 0;
 	__u32 off;
 
-	if (ops && ops->name) {
+	if (ops && BPF_CORE_READ(ops, name)) {
 		/* vm_private_data: the struct vm_special_mapping, name first */
-		if (!bpf_probe_read_kernel(&name, sizeof(name), vma->vm_private_data) && name)
+		if (!bpf_probe_read_kernel(&name, sizeof(name),
+					   BPF_CORE_READ(vma, vm_private_data)) && name)
 			n = bpf_probe_read_kernel_str(tmp, sizeof(tmp), name);
-	} else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk) {
+	} else if (start <= BPF_CORE_READ(mm, brk) && end >= BPF_CORE_READ(mm, start_brk)) {
 		__builtin_memcpy(tmp, "[heap]", 7);
 		n = 7;
-	} else if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack) {
+	} else if (start <= BPF_CORE_READ(mm, start_stack) &&
+		   end >= BPF_CORE_READ(mm, start_stack)) {
 		__builtin_memcpy(tmp, "[stack]", 8);
 		n = 8;
 	}
@@ -73,9 +76,13 @@ int BPF_PROG(on_exec_vmas, struct task_struct *p, pid_t old_pid,
 	ev->vma_when = MM_VMAS_AFTER;
 	bpf_iter_task_vma_new(&it, task, 0);
 	/* no loop counter: the verifier proves iterator loops by state
-	 * convergence, and a counter would make every iteration distinct */
+	 * convergence, and a counter would make every iteration distinct.
+	 * Probe reads, not plain loads: each pointer loaded from a trusted
+	 * pointer makes the verifier search all of vmlinux's BTF by name,
+	 * which took this program 180 ms to load; an exec's few VMAs do
+	 * not notice the slower reads. */
 	while ((vma = bpf_iter_task_vma_next(&it))) {
-		struct file *f = fill_vma(&ev->vma[0], vma);
+		struct file *f = fill_vma_read(&ev->vma[0], vma);
 
 		ev->nvma = 1;
 		ev->path_flags = 0;
