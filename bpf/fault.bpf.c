@@ -284,7 +284,7 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 		ev.flags |= FLT_HAS_PFN;
 	if (inferred)
 		ev.flags |= FLT_INFERRED;
-	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	current_comm(ev.comm);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev),
 			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
 			       wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
