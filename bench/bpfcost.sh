@@ -3,9 +3,10 @@
 # accounting (kernel.bpf_stats_enabled, set for the run and restored): the
 # part of trace's and faults' overhead spent in the traced process's
 # context. Part of `make bench`. (The accounting itself adds two clock
-# reads per run.)
+# reads per run.) bench/bpfcost.sh [BUILD-DIR [trace|faults]]
 set -u
 OUT=${1:-build}
+ONLY=${2:-}
 cd "$(dirname "$0")/.." || exit 1
 V=$OUT/vmscope
 W=$OUT/workloads
@@ -35,9 +36,12 @@ run_while() {
 }
 
 echo "== BPF cost per run (kernel accounting)"
+[ "$ONLY" = faults ] || {
 echo "  vmscope trace, 300,000 mmap/munmap pairs (each call: enter + exit):"
 WL_NAME="mmcalls loop 300000" PROGS='^on_sys_' run_while \
 	"$V" trace -f -o /dev/null -- sh -c 'sleep 0.3; "$0" loop 300000; sleep 1' "$W/mmcalls"
+}
+[ "$ONLY" = trace ] && exit 0
 for mode in "" --summary; do
 	echo "  vmscope faults ${mode:-(streaming)}, 512 MiB touched twice:"
 	WL_NAME="faulter twice 512" PROGS='^pf_|^on_sig' run_while \

@@ -174,9 +174,19 @@ static __always_inline void file_path(struct file *file, struct mm_event *ev)
 	ev->path_off = w.off;
 }
 
+/* batch wake-ups: per-event wake-ups cost ~70% on busy workloads
+ * (KERNELS.md); user space also polls on a short timeout */
+static __always_inline __u64 wake_flags(__u32 type)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ||
+	    type == MM_EV_EXEC)	/* rare; user space reads /proc then */
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void submit(struct mm_event *ev)
 {
-	__u64 size = MM_EVENT_HDR, flags = BPF_RB_NO_WAKEUP;
+	__u64 size = MM_EVENT_HDR;
 
 	/* the unused tail of vma[] is not sent, unless a path follows */
 	if (ev->path_flags & MM_PATH_SET)
@@ -184,22 +194,15 @@ static __always_inline void submit(struct mm_event *ev)
 	else if (ev->nvma < MM_MAX_VMAS)	/* & 3: a bound the verifier sees */
 		size = MM_EVENT_HDR - sizeof(ev->vma) +
 		       (ev->nvma & (MM_MAX_VMAS - 1)) * sizeof(struct mm_vma);
-	/* batch wake-ups: per-event wake-ups cost ~70% on busy workloads
-	 * (KERNELS.md); user space also polls on a short timeout */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ||
-	    ev->type == MM_EV_EXEC)	/* rare; user space reads /proc then */
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, ev, size, flags))
+	if (bpf_ringbuf_output(&events, ev, size, wake_flags(ev->type)))
 		__sync_fetch_and_add(&lost, 1);
 }
 
-static __always_inline struct mm_event *new_event(__u32 type, __u32 slot)
+/* The common head of a record being built in ev (scratch or ring). */
+static __always_inline void event_head(struct mm_event *ev, __u32 type)
 {
-	struct mm_event *ev = bpf_map_lookup_elem(&scratch, &slot);
 	__u64 id = bpf_get_current_pid_tgid();
 
-	if (!ev)
-		return NULL;
 	ev->type = type;
 	ev->pid = id >> 32;
 	ev->tid = (__u32)id;
@@ -209,6 +212,14 @@ static __always_inline struct mm_event *new_event(__u32 type, __u32 slot)
 	ev->vma_more = 0;
 	ev->vma_when = MM_VMAS_NONE;
 	current_comm(ev->comm);
+}
+
+static __always_inline struct mm_event *new_event(__u32 type, __u32 slot)
+{
+	struct mm_event *ev = bpf_map_lookup_elem(&scratch, &slot);
+
+	if (ev)
+		event_head(ev, type);
 	return ev;
 }
 

@@ -24,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 struct inflight {
 	__u64 ts;		/* 0: no traced call in flight */
 	__u32 nr;
+	__u32 traced;		/* the thread's process is in `traced` */
 	__u32 nvma;
 	__u32 vma_when;
 	__u32 vma_more;
@@ -73,6 +74,7 @@ static long vmas_step(__u32 i, void *data)
 	struct vmas_walk *w = data;
 	struct mm_vma tmp = {};
 	struct vma_ctx c = { .out = &tmp };
+	__u32 n = w->n;
 	long err;
 
 	if (w->addr >= w->hi)
@@ -84,14 +86,14 @@ static long vmas_step(__u32 i, void *data)
 	}
 	if (err || !c.found || tmp.end <= w->addr)
 		return 1;
-	if (i >= MM_MAX_VMAS) {
+	if (n >= MM_MAX_VMAS) {
 		w->more = 1;
 		return 1;
 	}
-	w->out[i & (MM_MAX_VMAS - 1)] = tmp;
-	w->n = i + 1;
+	w->out[n & (MM_MAX_VMAS - 1)] = tmp;
+	w->n = n + 1;
 	w->addr = tmp.end;
-	return 0;
+	return w->addr >= w->hi;
 }
 
 /*
@@ -104,7 +106,9 @@ static __always_inline int read_vmas(__u64 lo, __u64 hi, struct mm_vma *out,
 {
 	struct vmas_walk w = { .addr = lo, .hi = hi, .out = out };
 
-	bpf_loop(MM_MAX_VMAS + 1, vmas_step, &w, 0);
+	/* most calls cover one VMA: the loop's indirect calls only when not */
+	if (!vmas_step(0, &w))
+		bpf_loop(MM_MAX_VMAS, vmas_step, &w, 0);
 	*n = w.n;
 	*more = w.more;
 	return w.busy ? MM_VMAS_BUSY : 0;
@@ -137,15 +141,23 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 
 	if (nr >= MM_NR_MAX || !watch_nr[nr])
 		return 0;
-	if (!is_traced(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!in)
-		return 0;
+	/* `traced` only grows, so a thread found in it once is remembered
+	 * in its storage (a hash lookup less per call); the comm filter of
+	 * system-wide runs is checked every time, exec changes comms */
+	in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+	if (!in || !in->traced) {
+		if (!is_traced(bpf_get_current_pid_tgid() >> 32))
+			return 0;
+		in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!in)
+			return 0;
+		in->traced = !system_wide;
+	}
 	in->nr = nr;
 	in->vma_when = MM_VMAS_NONE;
 	in->nvma = 0;
+	in->vma_more = 0;
 	if (vmas_of_nr[nr] == MM_VMAS_BEFORE) {
 		__u64 lo = regs->di & ~4095ULL;
 
@@ -158,23 +170,12 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/* The record of a finished call, but for the VMAs. */
+static __always_inline void call_head(struct mm_event *ev, struct inflight *in,
+				      struct pt_regs *regs, long ret, __u64 now)
 {
-	struct inflight *in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(),
-						   0, 0);
-	struct mm_event *ev;
-	__u64 now, lo = 0, hi = 0;
-	__u32 nr, when;
-
-	if (!in || !in->ts)
-		return 0;
-	now = bpf_ktime_get_ns();
-	ev = new_event(MM_EV_CALL, 0);
-	if (!ev)
-		goto out;
-	nr = in->nr;
-	ev->nr = nr;
+	event_head(ev, MM_EV_CALL);
+	ev->nr = in->nr;
 	ev->ts_ns = in->ts;
 	ev->dur_ns = now - in->ts;
 	ev->ret = ret;
@@ -184,13 +185,50 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	ev->args[3] = regs->r10;
 	ev->args[4] = regs->r8;
 	ev->args[5] = regs->r9;
+	ev->vma_when = in->vma_when;
+	ev->nvma = in->nvma;
+	ev->vma_more = in->vma_more;
+}
+
+/* A call's record with its N VMAs (a constant), built in place in the
+ * ring: no scratch copy, and only the VMAs it has are sent. */
+static __always_inline void send_call(struct inflight *in, struct pt_regs *regs,
+				      long ret, __u64 now, const __u32 n)
+{
+	struct mm_event *ev;
+	__u32 i;
+
+	ev = bpf_ringbuf_reserve(&events, MM_EVENT_HDR - (MM_MAX_VMAS - n) *
+				 sizeof(struct mm_vma), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost, 1);
+		return;
+	}
+	call_head(ev, in, regs, ret, now);
+	for (i = 0; i < n; i++)
+		ev->vma[i] = in->vma[i];
+	ev->path_flags = 0;
+	ev->path_off = 0;
+	bpf_ringbuf_submit(ev, wake_flags(MM_EV_CALL));
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct inflight *in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(),
+						   0, 0);
+	struct mm_event *ev;
+	struct file *f = NULL;
+	__u64 now, lo = 0, hi = 0;
+	__u32 nr, when;
+
+	if (!in || !in->ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	nr = in->nr;
 	when = nr < MM_NR_MAX ? vmas_of_nr[nr & (MM_NR_MAX - 1)] : 0;
-	if (when == MM_VMAS_BEFORE) {	/* read at entry (or BUSY then) */
-		ev->vma_when = in->vma_when;
-		ev->nvma = in->nvma;
-		ev->vma_more = in->vma_more;
-		__builtin_memcpy(ev->vma, in->vma, sizeof(ev->vma));
-	} else if (when == MM_VMAS_AFTER && ret >= 0) {
+	/* MM_VMAS_BEFORE: read at entry (or BUSY then) */
+	if (when == MM_VMAS_AFTER && ret >= 0) {
 		/* the mapping the call made or changed */
 		switch (nr) {
 		case NR_MMAP:
@@ -200,29 +238,41 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			hi = lo + 1;	/* the VMA holding the result, merged or not */
 			break;
 		case NR_BRK:
-			if (!ev->args[0])
+			if (!regs->di)
 				break;	/* brk(NULL) asks, changes nothing */
 			lo = ret - 1;	/* the heap VMA ends at the break */
 			hi = ret;
 			break;
 		default:
-			lo = ev->args[0] & ~4095ULL;
-			hi = lo + ev->args[1];
+			lo = regs->di & ~4095ULL;
+			hi = lo + regs->si;
 			break;
 		}
-		ev->vma_when = MM_VMAS_AFTER;
-		if (lo < hi && read_vmas(lo, hi, ev->vma, &ev->nvma,
-					 &ev->vma_more) == MM_VMAS_BUSY)
-			ev->vma_when = MM_VMAS_BUSY;
+		in->vma_when = MM_VMAS_AFTER;
+		if (lo < hi && read_vmas(lo, hi, in->vma, &in->nvma,
+					 &in->vma_more) == MM_VMAS_BUSY)
+			in->vma_when = MM_VMAS_BUSY;
 	}
-	if (nr == NR_MMAP && !(ev->args[3] & MAP_ANONYMOUS)) {
-		struct file *f = fd_file((int)ev->args[4]);
-
-		if (f)
+	if (nr == NR_MMAP && !(regs->r10 & MAP_ANONYMOUS))
+		f = fd_file((int)regs->r8);
+	if (f) {
+		/* a path to build: in the scratch record, sent trimmed */
+		ev = bpf_map_lookup_elem(&scratch, &(__u32){ 0 });
+		if (ev) {
+			call_head(ev, in, regs, ret, now);
+			__builtin_memcpy(ev->vma, in->vma, sizeof(ev->vma));
 			file_path(f, ev);
+			submit(ev);
+		}
+	} else {
+		switch (in->nvma) {
+		case 0: send_call(in, regs, ret, now, 0); break;
+		case 1: send_call(in, regs, ret, now, 1); break;
+		case 2: send_call(in, regs, ret, now, 2); break;
+		case 3: send_call(in, regs, ret, now, 3); break;
+		default: send_call(in, regs, ret, now, 4); break;
+		}
 	}
-	submit(ev);
-out:
 	in->ts = 0;
 	return 0;
 }
