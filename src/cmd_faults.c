@@ -120,6 +120,7 @@ struct watcher {
 	size_t nrows, caprows;
 	/* totals and tables */
 	uint64_t faults, by_result[FLT_NR_RESULTS], by_access[3], kernel_mode;
+	uint64_t by_page;	/* --summary: filed by page, not by VMA */
 	uint64_t no_pfn, lat[FLT_NR_RESULTS][FLT_LAT_BUCKETS];
 	struct vrow *vrows;
 	size_t nvrows, capvrows;
@@ -556,7 +557,7 @@ static void read_kernel_counts(struct watcher *w)
 
 	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
 		return;
-	w->faults = w->kernel_mode = 0;
+	w->faults = w->kernel_mode = w->by_page = 0;
 	memset(w->by_result, 0, sizeof(w->by_result));
 	memset(w->by_access, 0, sizeof(w->by_access));
 	w->nvrows = w->niprows = 0;
@@ -567,8 +568,10 @@ static void read_kernel_counts(struct watcher *w)
 
 		prev = &k;
 		count_fault(w, (pid_t)k.pid, v, k.access, k.result, k.kernel, n);
-		if (k.by_page)
+		if (k.by_page) {
 			note_pid(w, (pid_t)k.pid);	/* give it a table next time */
+			w->by_page += n;
+		}
 	}
 	fd = fltrace_agg_ip_fd(w->ft);
 	while (!bpf_map_get_next_key(fd, iprev, &ik)) {
@@ -834,8 +837,12 @@ static void report(struct watcher *w, const char *type, double secs, double rate
 		json_ku64(j, "lost", lost);
 		/* of which fault records (the rest: VMA-change records) */
 		json_ku64(j, "lost_faults", fltrace_lost(w->ft));
-		if (w->summary_mode)
+		if (w->summary_mode) {
 			json_ku64(j, "not_counted", fltrace_agg_dropped(w->ft));
+			/* faulted before their VMA reached the kernel's
+			 * table: placed by user space, from their page */
+			json_ku64(j, "by_page", w->by_page);
+		}
 		else
 			json_ku64(j, "no_pfn", w->no_pfn);
 		if (s && s->have_exit)

@@ -147,6 +147,25 @@ check "--summary human output: totals, a VMA table, top ips, at most 80 columns"
 check "--interval 1: periodic lines, then the summary" \
 	jq -se '([.[] | select(.type == "interval")] | length) >= 2 and .[-1].type == "summary"' "$TMP/iv.json"
 
+# --summary with 801 VMAs in the kernel's table: each of 400 one-page
+# writes filed under its own VMA by the kernel's search, none by page
+"$F" spread 400 >"$TMP/spread.out" &
+spid=$!
+PIDS+=("$spid")
+for _ in $(seq 100); do grep -q '^region' "$TMP/spread.out" && break; sleep 0.05; done
+read -r _ ss _ < <(grep '^region' "$TMP/spread.out")
+"$VMSCOPE" --json faults --summary -p "$spid" -o "$TMP/spread.json" 2>"$TMP/spread.err" &
+for _ in $(seq 100); do grep -q 'ready in' "$TMP/spread.err" && break; sleep 0.05; done
+kill -USR1 "$spid"
+for _ in $(seq 100); do [ -s "$TMP/spread.json" ] && break; sleep 0.05; done
+check "--summary: 400 VMAs of 801 each with its one write, filed by VMA in the kernel" \
+	jq -se --arg s "$ss" '.[-1] as $r | ($s | ltrimstr("0x") | explode |
+	  reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end))) as $b |
+	  $r.by_page == 0 and ([$r.vmas[] | select(.path == null and .write == 1 and .faults == 1) |
+	  .start | ltrimstr("0x") | explode |
+	  reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end)) |
+	  select(. >= $b and (. - $b) % 12288 == 0)] | unique | length) == 400' "$TMP/spread.json"
+
 # 6. human output
 "$VMSCOPE" faults -o "$TMP/plain.txt" -- "$F" count 1 >/dev/null 2>&1
 check "human output: a header and one line per fault, at most 80 columns" \

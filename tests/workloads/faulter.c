@@ -13,6 +13,10 @@
  *                             SIGUSR1, write every page, print "touched N"
  *                             (N: faults it took, by getrusage), then wait
  *                             for SIGTERM
+ *   faulter spread N          N separate 2-page read-write VMAs (a
+ *                             PROT_NONE page between each two): print
+ *                             "region START END", wait for SIGUSR1,
+ *                             write the first page of each, exit
  *   faulter outcomes DIR      a cold file read (major), a touch past EOF
  *                             (sigbus), a write to a read-only mapping
  *                             (sigsegv); prints "major/sigbus/sigsegv ADDR"
@@ -202,6 +206,27 @@ int main(int argc, char **argv)
 			       a.ru_minflt - a.ru_majflt);
 			sigwait(&set, &sig);
 		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "spread")) {
+		size_t n = strtoul(argv[2], NULL, 0), i, pg = 4096;
+		char *b = mmap(NULL, 3 * n * pg, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		sigset_t set;
+		int sig;
+
+		if (b == MAP_FAILED)
+			return 1;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		for (i = 0; i < n; i++)
+			if (mprotect(b + 3 * i * pg, 2 * pg, PROT_READ | PROT_WRITE))
+				return 1;
+		printf("region %p %p\n", (void *)b, (void *)(b + 3 * n * pg));
+		sigwait(&set, &sig);
+		for (i = 0; i < n; i++)
+			b[3 * i * pg] = 1;
 		return 0;
 	}
 	if (!strcmp(argv[1], "outcomes"))
