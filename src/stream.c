@@ -101,7 +101,7 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
 			return cli_error(c, EXIT_RUNTIME, "cannot write %s: %s", outpath,
 					 strerror(errno));
 		}
-		setvbuf(s->out, NULL, _IOFBF, 1 << 20);	/* fewer writes at 1M events/s */
+		setvbuf(s->out, NULL, _IOFBF, 1 << 22);	/* fewer writes at 1M events/s */
 	}
 	if (cmd) {
 		r = launch_prepare(&s->child, cmd);

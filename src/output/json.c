@@ -1,19 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "json.h"
 
 void json_init(struct json *j, FILE *f)
 {
-	memset(j, 0, sizeof(*j));
+	memset(j, 0, offsetof(struct json, buf));
 	j->f = f;
+}
+
+static void flush_buf(struct json *j)
+{
+	if (j->len)
+		fwrite_unlocked(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+/* hot: inlined into every writer */
+#define HOT static inline __attribute__((always_inline))
+
+HOT void put(struct json *j, const void *p, size_t n)
+{
+	const char *s = p;
+	char *d;
+	size_t i;
+
+	if (j->len + n > sizeof(j->buf)) {
+		flush_buf(j);
+		if (n > sizeof(j->buf)) {
+			fwrite_unlocked(p, 1, n, j->f);
+			return;
+		}
+	}
+	d = j->buf + j->len;
+	j->len += n;
+	if (n > 24) {
+		memcpy(d, s, n);
+		return;
+	}
+	/* most pieces are a few bytes: cheaper than a call to memcpy */
+	for (i = 0; i < n; i++)
+		d[i] = s[i];
+}
+
+HOT void putch(struct json *j, char c)
+{
+	if (j->len == sizeof(j->buf))
+		flush_buf(j);
+	j->buf[j->len++] = c;
+}
+
+static void puts_(struct json *j, const char *s)
+{
+	put(j, s, strlen(s));
 }
 
 /* Separator before a value: a comma inside containers, and a newline
  * before each element of a top-level array so documents stay greppable. */
-static void pre_value(struct json *j)
+HOT void pre_value(struct json *j)
 {
 	if (j->after_key) {
 		j->after_key = false;
@@ -21,9 +68,9 @@ static void pre_value(struct json *j)
 	}
 	if (j->depth > 0) {
 		if (j->need_comma[j->depth])
-			putc_unlocked(',', j->f);
+			putch(j, ',');
 		if (j->depth == 1 && j->is_array[1])
-			putc_unlocked('\n', j->f);
+			putch(j, '\n');
 		j->need_comma[j->depth] = true;
 	}
 }
@@ -31,7 +78,7 @@ static void pre_value(struct json *j)
 static void push(struct json *j, char c)
 {
 	pre_value(j);
-	putc_unlocked(c, j->f);
+	putch(j, c);
 	if (j->depth < JSON_MAX_DEPTH - 1)
 		j->depth++;
 	j->need_comma[j->depth] = false;
@@ -41,10 +88,10 @@ static void push(struct json *j, char c)
 static void pop(struct json *j, char c)
 {
 	if (j->depth == 1 && j->need_comma[1] && c == ']')
-		putc_unlocked('\n', j->f);
+		putch(j, '\n');
 	if (j->depth > 0)
 		j->depth--;
-	putc_unlocked(c, j->f);
+	putch(j, c);
 }
 
 void json_obj_begin(struct json *j) { push(j, '{'); }
@@ -107,44 +154,47 @@ static void put_escaped(struct json *j, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, l, run;
 
-	putc_unlocked('"', j->f);
+	putch(j, '"');
 	while (i < n) {
 		unsigned char c = p[i];
 
 		for (run = i; run < n && plain(p[run]); run++)
 			;
 		if (run > i) {
-			fwrite_unlocked(p + i, 1, run - i, j->f);
+			put(j, p + i, run - i);
 			i = run;
 			continue;
 		}
 		switch (c) {
-		case '"': fputs_unlocked("\\\"", j->f); i++; continue;
-		case '\\': fputs_unlocked("\\\\", j->f); i++; continue;
-		case '\n': fputs_unlocked("\\n", j->f); i++; continue;
-		case '\t': fputs_unlocked("\\t", j->f); i++; continue;
-		case '\r': fputs_unlocked("\\r", j->f); i++; continue;
+		case '"': puts_(j, "\\\""); i++; continue;
+		case '\\': puts_(j, "\\\\"); i++; continue;
+		case '\n': puts_(j, "\\n"); i++; continue;
+		case '\t': puts_(j, "\\t"); i++; continue;
+		case '\r': puts_(j, "\\r"); i++; continue;
 		}
 		if (c < 0x20 || c == 0x7f) {
-			fprintf(j->f, "\\u%04x", c);
+			char u[8];
+
+			snprintf(u, sizeof(u), "\\u%04x", c);
+			puts_(j, u);
 			i++;
 			continue;
 		}
 		l = utf8_seq(p + i, n - i);
 		if (!l) {
-			fputs_unlocked("\\ufffd", j->f);
+			puts_(j, "\\ufffd");
 			i++;
 			continue;
 		}
-		fwrite_unlocked(p + i, 1, l, j->f);
+		put(j, p + i, l);
 		i += l;
 	}
-	putc_unlocked('"', j->f);
+	putch(j, '"');
 }
 
 /* Digits without printf's format parsing; constant divisors compile to
  * multiplications. */
-static void put_dec(FILE *f, uint64_t v)
+static void put_dec(struct json *j, uint64_t v)
 {
 	char buf[24], *e = buf + sizeof(buf), *q = e;
 
@@ -152,10 +202,10 @@ static void put_dec(FILE *f, uint64_t v)
 		*--q = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	fwrite_unlocked(q, 1, (size_t)(e - q), f);
+	put(j, q, (size_t)(e - q));
 }
 
-static void put_hex(FILE *f, uint64_t v)
+static void put_hex(struct json *j, uint64_t v)
 {
 	char buf[24], *e = buf + sizeof(buf), *q = e;
 
@@ -163,18 +213,16 @@ static void put_hex(FILE *f, uint64_t v)
 		*--q = "0123456789abcdef"[v & 15];
 		v >>= 4;
 	} while (v);
-	fwrite_unlocked(q, 1, (size_t)(e - q), f);
+	put(j, q, (size_t)(e - q));
 }
 
-void json_key(struct json *j, const char *key)
+void json_keyn(struct json *j, const char *key, size_t n)
 {
-	size_t n = strlen(key);
-
 	pre_value(j);
 	/* keys are the program's own snake_case literals: nothing to escape */
-	putc_unlocked('"', j->f);
-	fwrite_unlocked(key, 1, n, j->f);
-	fwrite_unlocked("\":", 1, 2, j->f);
+	putch(j, '"');
+	put(j, key, n);
+	put(j, "\":", 2);
 	j->after_key = true;
 }
 
@@ -192,47 +240,62 @@ void json_str(struct json *j, const char *s)
 void json_u64(struct json *j, uint64_t v)
 {
 	pre_value(j);
-	put_dec(j->f, v);
+	put_dec(j, v);
 }
 
 void json_i64(struct json *j, int64_t v)
 {
 	pre_value(j);
-	fprintf(j->f, "%" PRId64, v);
+	if (v < 0) {
+		putch(j, '-');
+		put_dec(j, -(uint64_t)v);
+	} else {
+		put_dec(j, (uint64_t)v);
+	}
 }
 
 void json_double(struct json *j, double v)
 {
+	char d[32];
+
 	pre_value(j);
-	if (isfinite(v))
-		fprintf(j->f, "%.6g", v);
-	else
-		fputs_unlocked("null", j->f);
+	if (isfinite(v)) {
+		snprintf(d, sizeof(d), "%.6g", v);
+		puts_(j, d);
+	} else {
+		puts_(j, "null");
+	}
 }
 
 void json_hex(struct json *j, uint64_t v)
 {
 	pre_value(j);
-	fwrite_unlocked("\"0x", 1, 3, j->f);
-	put_hex(j->f, v);
-	putc_unlocked('"', j->f);
+	put(j, "\"0x", 3);
+	put_hex(j, v);
+	putch(j, '"');
 }
 
 void json_bool(struct json *j, bool v)
 {
 	pre_value(j);
-	fputs_unlocked(v ? "true" : "false", j->f);
+	puts_(j, v ? "true" : "false");
 }
 
 void json_null(struct json *j)
 {
 	pre_value(j);
-	fputs_unlocked("null", j->f);
+	puts_(j, "null");
 }
 
 void json_end_doc(struct json *j)
 {
-	putc_unlocked('\n', j->f);
+	putch(j, '\n');
 	j->depth = 0;
 	j->need_comma[0] = false;
+	flush_buf(j);
+}
+
+void json_flush(struct json *j)
+{
+	flush_buf(j);
 }

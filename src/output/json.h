@@ -11,8 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JSON_MAX_DEPTH 32
+
+/* Output is gathered in buf and handed to stdio once per document (or
+ * when full): one fwrite per event instead of one per token. */
+#define JSON_BUF 4096
 
 struct json {
 	FILE *f;
@@ -20,6 +25,8 @@ struct json {
 	bool need_comma[JSON_MAX_DEPTH];
 	bool is_array[JSON_MAX_DEPTH];
 	bool after_key;
+	size_t len;
+	char buf[JSON_BUF];
 };
 
 void json_init(struct json *j, FILE *f);
@@ -28,7 +35,12 @@ void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j);
 void json_arr_end(struct json *j);
 /* key: one of the program's own names (written as is, not escaped) */
-void json_key(struct json *j, const char *key);
+void json_keyn(struct json *j, const char *key, size_t n);
+/* inline, so that a literal key's length is known when compiling */
+static inline void json_key(struct json *j, const char *key)
+{
+	json_keyn(j, key, strlen(key));
+}
 void json_str(struct json *j, const char *s);
 void json_strn(struct json *j, const char *s, size_t n);
 void json_u64(struct json *j, uint64_t v);
@@ -37,8 +49,10 @@ void json_double(struct json *j, double v);
 void json_hex(struct json *j, uint64_t v);	/* "0x..." string */
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
-/* End a top-level document with a newline. */
+/* End a top-level document with a newline (and hand it to stdio). */
 void json_end_doc(struct json *j);
+/* Hand what is gathered to stdio, for a document left unfinished. */
+void json_flush(struct json *j);
 
 /* Is [s, s+n) valid UTF-8? */
 bool utf8_valid(const char *s, size_t n);
