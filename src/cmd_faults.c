@@ -498,7 +498,6 @@ static void flush_batch(struct watcher *w)
 			else
 				plain_row(w, &w->rows[i]);
 		}
-		fflush(w->out);
 	}
 	w->nrows = 0;
 }
@@ -1085,6 +1084,7 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 	while (!(r = stream_wait(&s, 100))) {
 		mmtrace_consume(w->mt);
 		flush_batch(w);
+		stream_flush_live(&s);
 		stream_note_lost(&s, lost_total(w));
 		if (fo.summary) {
 			push_bounds(w);

@@ -813,6 +813,7 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	while (!(r = stream_wait(&s, 100))) {
 		mmtrace_consume(t->mt);
 		stream_note_lost(&s, mmtrace_lost(t->mt));
+		stream_flush_live(&s);
 	}
 	if (r < 0)
 		ret = -r;

@@ -64,6 +64,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+static char stdout_buf[1 << 16];
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -77,9 +79,10 @@ int main(int argc, char **argv)
 
 	/* a closed pipe is an error we report, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
-	/* 64 KiB writes when not a terminal: `pfn` prints a line per page */
+	/* 64 KiB writes when not a terminal: `pfn` prints a line per page
+	 * (glibc ignores the size unless given the buffer) */
 	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	while ((opt = getopt_long(argc, argv, CLI_MAIN_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == 'V') {
 			printf("vmscope %s\n", VMSCOPE_VERSION);

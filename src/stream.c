@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -101,7 +103,16 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
 			return cli_error(c, EXIT_RUNTIME, "cannot write %s: %s", outpath,
 					 strerror(errno));
 		}
-		setvbuf(s->out, NULL, _IOFBF, 1 << 22);	/* fewer writes at 1M events/s */
+		/* fewer writes at 1M events/s; glibc ignores the size of a
+		 * buffer it is not given (it used 4 KiB) */
+		s->outbuf = malloc(STREAM_OUTBUF);
+		if (s->outbuf)
+			setvbuf(s->out, s->outbuf, _IOFBF, STREAM_OUTBUF);
+	}
+	{
+		struct stat st;
+
+		s->out_is_file = !fstat(fileno(s->out), &st) && S_ISREG(st.st_mode);
 	}
 	if (cmd) {
 		r = launch_prepare(&s->child, cmd);
@@ -167,6 +178,24 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	return launch_status(st);	/* 127 or 126, as a shell */
 }
 
+void stream_flush_live(struct stream *s)
+{
+	double t;
+
+	if (!s->out_is_file) {
+		fflush(s->out);
+		return;
+	}
+	/* every write that ends inside a new page-cache folio makes ext4
+	 * zero the rest of it: per-batch flushes were a third of vmscope's
+	 * time streaming a million faults to a file */
+	t = now_sec();
+	if (t - s->last_flush >= 1.0) {
+		fflush(s->out);
+		s->last_flush = t;
+	}
+}
+
 int stream_wait(struct stream *s, int timeout_ms)
 {
 	struct epoll_event evs[4];
@@ -208,6 +237,8 @@ int stream_end(struct stream *s, int ret)
 		ret = cli_error(s->c, EXIT_RUNTIME, "writing events: %s", strerror(errno));
 	if (s->out && s->out != stdout)
 		fclose(s->out);
+	free(s->outbuf);
+	s->outbuf = NULL;
 	if (s->child.pid > 0)
 		launch_abort(&s->child);
 	if (s->ep >= 0)

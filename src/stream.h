@@ -46,6 +46,8 @@ int stream_args_end(const struct cli *c, struct stream_args *a, int argc, char *
 /* The mmap tracer's filter for these arguments. */
 void stream_mmtrace_opts(const struct stream_args *a, struct mmtrace_opts *mo);
 
+#define STREAM_OUTBUF (1 << 22)
+
 struct stream {
 	struct cli *c;
 	FILE *out;		/* stdout or -o FILE */
@@ -62,6 +64,9 @@ struct stream {
 	/* private */
 	struct launch child;
 	int ep, sfd, pidfd;
+	bool out_is_file;	/* a regular file: flushed at most once a second */
+	char *outbuf;		/* -o FILE's stdio buffer */
+	double last_flush;
 	sigset_t oldmask;
 };
 
@@ -75,6 +80,11 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a);
  * exit status to return now (127/126: the command could not run). */
 int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	      bool children);
+
+/* Hand what was written to the kernel: at once to a pipe or terminal
+ * (someone is watching), at most once a second to a regular file. Call
+ * after each batch of events. */
+void stream_flush_live(struct stream *s);
 
 /* Wait up to timeout_ms for the ring, a signal or an exit. Returns 1 when
  * the stream is over, 0 to go on, or an exit status < 0 negated on error. */

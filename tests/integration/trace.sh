@@ -172,6 +172,17 @@ check "human output: VMA lines under the call, errors as -1 ENAME" \
 	sh -c "grep -q '^    + 0x' '$TMP/plain.txt' && grep -q ' = -1 EBADF' '$TMP/plain.txt'"
 check "human output: a summary table" grep -q "^mode $MODE, .* 0 lost$" "$TMP/plain.txt"
 
+# live output: calls reach a pipe while the traced command still runs
+# (a tracer piped to grep must not wait for 64 KiB or the end)
+"$MM" late 5 /etc/hostname &
+lpid=$!
+PIDS+=("$lpid")
+( "$VMSCOPE" trace -p "$lpid" 2>/dev/null | cat >"$TMP/live.txt" ) &
+for _ in $(seq 60); do grep -q 'hostname' "$TMP/live.txt" 2>/dev/null && break; sleep 0.05; done
+check "live output: a call reaches a pipe at once, not at the end" \
+	sh -c "grep -q 'mmap(.*/etc/hostname' '$TMP/live.txt' && ! grep -q '^mode ' '$TMP/live.txt'"
+wait
+
 # 10. fentry/kprobe: the VMAs mmap_region made, as made
 if [ "$MODE" = tracepoint ]; then
 	skip "VMAs as mmap_region made them: tracepoint mode (forced, or no fentry or kprobe here)"

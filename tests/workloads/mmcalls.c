@@ -11,6 +11,7 @@
  *   mmcalls file PATH      mmap PATH (a hostile name, say) and exit
  *   mmcalls hold N PATH... map and read each file, print "ready", unlink
  *                          the ones named *.del, sleep N seconds
+ *   mmcalls late N PATH    wait a second, map PATH, sleep N seconds
  *   mmcalls churn N        4 threads mapping, touching, mprotecting and
  *                          unmapping in a tight loop for N seconds
  */
@@ -195,6 +196,14 @@ int main(int argc, char **argv)
 		/* its own time, without a tracer's start-up and drain */
 		printf("wall %.4f\n", (double)(b.tv_sec - a.tv_sec) +
 		       (b.tv_nsec - a.tv_nsec) / 1e9);
+	} else if (!strcmp(what, "late") && argc > 3) {
+		int fd;
+
+		sleep(1);	/* a tracer attaches meanwhile */
+		fd = open(argv[3], O_RDONLY);
+		if (fd < 0 || mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			return 1;
+		sleep((unsigned int)n);
 	} else if (!strcmp(what, "file") && argc > 2) {
 		int fd = open(argv[2], O_RDONLY);
 		void *p = fd < 0 ? MAP_FAILED : mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -203,7 +212,7 @@ int main(int argc, char **argv)
 			return 1;
 		munmap(p, PG);
 	} else {
-		fprintf(stderr, "usage: mmcalls [all|fork|threads N|loop N|file PATH]\n");
+		fprintf(stderr, "usage: mmcalls [all|fork|threads N|loop N|late N PATH|file PATH]\n");
 		return 2;
 	}
 	return 0;
