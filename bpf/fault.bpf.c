@@ -64,6 +64,11 @@ struct pending {
 	__u32 kernel;
 	__u32 traced;		/* the thread's process is in `traced` */
 	__u32 pad;
+	/* the last walk's PMD entry: where it is, its value, and the 2 MiB
+	 * it covers + 1 (0: none; exec clears it) */
+	__u64 pmd_at;
+	__u64 pmd_val;
+	__u64 pmd_span;
 	/* hmf */
 	__u64 end_ts;		/* the handler's final return, 0: not yet */
 	__u64 hmf_addr;		/* kprobe: the address handle_mm_fault got */
@@ -128,24 +133,49 @@ static __always_inline __u32 access_of(__u32 error_code)
 	return error_code & PF_WRITE ? FLT_WRITE : FLT_READ;
 }
 
-/* The 4K frame mapping addr in the current mm, read level by level. */
-static __always_inline int frame_of(__u64 addr, __u64 *pfn, __u8 *level)
+/*
+ * The 4K frame mapping addr in the current mm, read level by level. A
+ * fault in the same 2 MiB as the thread's last one reads the PMD entry
+ * it found then and, if that still holds the same value (the same PTE
+ * table is installed), only the PTE: 2 reads instead of 6 (mm, pgd and
+ * the levels), ~100 ns less per fault of a sequential toucher. A PMD
+ * table freed since then cannot be taken for the live one unless its
+ * old word still matches, which a reused page does not give.
+ */
+static __always_inline int frame_of(struct pending *p, __u64 addr, __u64 *pfn,
+				    __u8 *level)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 table = (__u64)BPF_CORE_READ(task, mm, pgd), entry, size;
+	struct task_struct *task;
+	__u64 table, entry, size, span = (addr >> 21) + 1;
 	int l;
 
-	if (!direct_base || !table)
+	if (!direct_base)
+		return -1;
+	if (p->pmd_span == span &&
+	    !bpf_probe_read_kernel(&entry, sizeof(entry), (void *)p->pmd_at) &&
+	    entry == p->pmd_val) {
+		table = direct_base + (entry & ENTRY_ADDR_MASK);
+		if (bpf_probe_read_kernel(&entry, sizeof(entry),
+					  (void *)(table + ((addr >> 12) & 511) * 8)) ||
+		    !(entry & PAGE_PRESENT))
+			return -1;	/* zapped again already */
+		*pfn = (entry & ENTRY_ADDR_MASK) >> 12;
+		*level = PTW_PTE;
+		return 0;
+	}
+	task = bpf_get_current_task_btf();
+	table = (__u64)BPF_CORE_READ(task, mm, pgd);
+	if (!table)
 		return -1;
 	/* unrolled: 6.1 rejects a loop whose back-edge follows a call */
 #pragma unroll
 	for (l = 4; l >= 0; l--) {
 		__u32 shift = 12 + 9 * l;
+		__u64 at = table + ((addr >> shift) & 511) * 8;
 
 		if (l > top_level)
 			continue;
-		if (bpf_probe_read_kernel(&entry, sizeof(entry),
-					  (void *)(table + ((addr >> shift) & 511) * 8)))
+		if (bpf_probe_read_kernel(&entry, sizeof(entry), (void *)at))
 			return -1;
 		if (!(entry & PAGE_PRESENT))
 			return -1;	/* zapped again already */
@@ -155,6 +185,11 @@ static __always_inline int frame_of(__u64 addr, __u64 *pfn, __u8 *level)
 				(addr & (size - 1))) >> 12;
 			*level = l;
 			return 0;
+		}
+		if (l == PTW_PMD) {
+			p->pmd_at = at;
+			p->pmd_val = entry;
+			p->pmd_span = span;
 		}
 		table = direct_base + (entry & ENTRY_ADDR_MASK);
 	}
@@ -288,7 +323,7 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 		ev->flags |= FLT_HAS_LAT;
 	/* the frame now mapping the address; failed faults installed none */
 	if (result != FLT_SIGBUS && result != FLT_SIGSEGV &&
-	    !frame_of(p->addr, &ev->pfn, &ev->level))
+	    !frame_of(p, p->addr, &ev->pfn, &ev->level))
 		ev->flags |= FLT_HAS_PFN;
 	if (inferred)
 		ev->flags |= FLT_INFERRED;
@@ -427,6 +462,18 @@ int BPF_PROG(pf_signal, int sig, struct kernel_siginfo *info,
 		return 0;	/* a signal about something else */
 	finish(p, id >> 32, (__u32)id, sig == SIGBUS ? FLT_SIGBUS : FLT_SIGSEGV,
 	       BPF_CORE_READ(info, si_code), true, false);
+	return 0;
+}
+
+/* exec: a new mm, so the PMD entry found before is someone else's */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(pf_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct pending *p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+
+	if (p)
+		p->pmd_span = 0;
 	return 0;
 }
 
