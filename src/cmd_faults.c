@@ -74,6 +74,7 @@ struct fault_row {
 	const char *ipfile;	/* the ip's mapping, or NULL */
 	bool has_k;
 	uint64_t kflags, kcount;
+	bool deferred;		/* no VMA yet: looked up again at the flush */
 };
 
 /* Per-VMA counts (both modes), keyed by (pid, start); start 0: no VMA. */
@@ -118,6 +119,11 @@ struct watcher {
 	/* the batch */
 	struct fault_row *rows;
 	size_t nrows, caprows;
+	/* processes that exec'ed since the last flush: a fault of exec's
+	 * own (the kernel clearing the new image's bss) comes before the
+	 * exec record and the VMAs it made */
+	pid_t exec_pids[8];
+	size_t nexec_pids;
 	/* totals and tables */
 	uint64_t faults, by_result[FLT_NR_RESULTS], by_access[3], kernel_mode;
 	uint64_t by_page;	/* --summary: filed by page, not by VMA */
@@ -256,21 +262,12 @@ static bool path_matches(const char *want, const char *path)
 	return base && !strchr(want, '/') && !strcmp(want, base + 1);
 }
 
-static int on_fault(const void *data, size_t size, void *arg)
+/* Count a fault found in VMA v (or none) and fill its row; false: the
+ * --vma PATH filter drops it. */
+static bool admit_row(struct watcher *w, struct fault_row *r, const struct vm_ent *v)
 {
-	struct watcher *w = arg;
-	const struct vm_ent *v;
-	struct fault_row *r;
-
-	if (!grow_array((void **)&w->rows, &w->caprows, w->nrows, sizeof(*r)))
-		return 0;
-	r = &w->rows[w->nrows];
-	memset(r, 0, sizeof(*r));
-	if (!flt_record_decode(data, size, &r->e))
-		return 0;	/* malformed: ignore, never stop polling */
-	v = vm_model_find(w->vm, (pid_t)r->e.pid, r->e.addr);
 	if (w->vma_path && !(v && path_matches(w->vma_path, v->path)))
-		return 0;
+		return false;
 	if (v) {
 		r->has_vma = true;
 		r->vstart = v->start;
@@ -291,8 +288,55 @@ static int on_fault(const void *data, size_t size, void *arg)
 	}
 	symbolize(w, r);
 	iprow_add(w, (pid_t)r->e.pid, r->e.ip, r->e.flags & FLT_KERNEL, 1);
+	return true;
+}
+
+static int on_fault(const void *data, size_t size, void *arg)
+{
+	struct watcher *w = arg;
+	const struct vm_ent *v;
+	struct fault_row *r;
+
+	if (!grow_array((void **)&w->rows, &w->caprows, w->nrows, sizeof(*r)))
+		return 0;
+	r = &w->rows[w->nrows];
+	memset(r, 0, sizeof(*r));
+	if (!flt_record_decode(data, size, &r->e))
+		return 0;	/* malformed: ignore, never stop polling */
+	v = vm_model_find(w->vm, (pid_t)r->e.pid, r->e.addr);
+	if (!v && r->e.result != FLT_SIGSEGV)
+		r->deferred = true;	/* an exec record may follow */
+	else if (!admit_row(w, r, v))
+		return 0;
 	w->nrows++;
 	return 0;
+}
+
+/* The faults without a VMA: if their process exec'ed since, they were
+ * exec's own and the model has their VMA now; counted either way. Rows
+ * the --vma filter drops are removed. */
+static void settle_deferred(struct watcher *w)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < w->nrows; i++) {
+		struct fault_row *r = &w->rows[i];
+		const struct vm_ent *v = NULL;
+
+		if (r->deferred) {
+			r->deferred = false;
+			for (k = 0; k < w->nexec_pids; k++)
+				if (w->exec_pids[k] == (pid_t)r->e.pid)
+					v = vm_model_find(w->vm, (pid_t)r->e.pid, r->e.addr);
+			if (!admit_row(w, r, v))
+				continue;
+		}
+		if (n != i)
+			w->rows[n] = *r;
+		n++;
+	}
+	w->nrows = n;
+	w->nexec_pids = 0;
 }
 
 static void push_bounds_of(struct watcher *w, pid_t pid);
@@ -304,6 +348,8 @@ static int on_mm(const struct mm_event *ev, void *arg)
 	vm_model_event(w->vm, ev);
 	if (ev->type == MM_EV_FORK)
 		note_pid(w, (pid_t)ev->ret);
+	if (ev->type == MM_EV_EXEC && w->nexec_pids < ARRAY_SIZE(w->exec_pids))
+		w->exec_pids[w->nexec_pids++] = (pid_t)ev->pid;
 	/* before 6.7 no VMA records follow an exec: read /proc now, while
 	 * the process surely lives, not at the first lookup */
 	if (ev->type == MM_EV_EXEC && !mmtrace_has_exec_vmas(w->mt))
@@ -465,6 +511,7 @@ static void flush_batch(struct watcher *w)
 	uint64_t *pfns, *flags, *counts;
 	size_t i, n = 0;
 
+	settle_deferred(w);
 	if (!w->nrows)
 		return;
 	pfns = malloc(w->nrows * sizeof(*pfns) * 3);
@@ -1061,8 +1108,11 @@ int cmd_faults(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		note_pid(w, s.pid);
-		if (!sa.cmd)
-			vm_model_seed(w->vm, s.pid);
+		/* with -- CMD, the child held before its exec still runs a
+		 * few instructions of vmscope's launcher when released (COW
+		 * writes, libc text): its VMAs are a copy of ours until the
+		 * exec record replaces them */
+		vm_model_seed(w->vm, s.pid);
 	}
 	if (fo.summary)
 		push_bounds(w);

@@ -45,6 +45,9 @@ check "ips are symbolized from the binary's ELF symbols (touch in faulter)" \
 	jq -se --arg b "$(readlink -f "$F")" 'any(.[]; .ip_sym == "touch+0x" + (.ip_sym | ltrimstr("touch+0x")) and .ip_file == $b)' "$TMP/count.json"
 check "exec's kernel-mode faults are there, symbolized from kallsyms" \
 	jq -se 'any(.[]; .type == "fault" and .user == false and .ip_file == "[kernel]" and .ip_sym != null)' "$TMP/count.json"
+check "every fault has its VMA: the launcher's before exec, exec's own (kernel mode) in the new image" \
+	jq -se --arg b "$(readlink -f "$F")" '[.[] | select(.type == "fault")] | all(.vma != null) and
+	  any(.user == false and .vma.path == $b)' "$TMP/count.json"
 
 # 2. write faults on a fresh region, watched with -p: frames pagemap confirms
 "$F" hold 4 >"$TMP/hold.out" &
