@@ -24,6 +24,20 @@ best() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# keep NAME SECONDS: one run's time; best_of / median_of NAME. These VMs'
+# speed swings 2x between runs, so ratios are given of both.
+declare -A RUNS
+keep() { RUNS[$1]+="$2 "; }
+best_of() { echo "${RUNS[$1]}" | tr ' ' '\n' | grep . | sort -g | head -1; }
+median_of() {
+	echo "${RUNS[$1]}" | tr ' ' '\n' | grep . | sort -g |
+		awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+# ratios NAME BASE: "B.BBx best, M.MMx median"
+ratios() {
+	echo "$(ratio "$(best_of "$1")" "$(best_of "$2")")x best, $(ratio "$(median_of "$1")" "$(median_of "$2")")x median"
+}
+
 # wall CMD...: the "wall S" a workload prints of its own work
 wall() { "$@" 2>/dev/null | awk '/^wall/ { print $2 }'; }
 
@@ -89,26 +103,24 @@ kill "$WPID"
 
 echo "== trace: ${BENCH_PAIRS:-1000000} mmap/munmap pairs (BENCH_PAIRS to change)"
 # The workload times its own pairs ("wall S"): vmscope's start-up is
-# measured on its own below. Configurations alternate, best of N kept.
+# measured on its own below. Configurations alternate.
 N=${BENCH_PAIRS:-1000000}
 MM=$W/mmcalls
-declare -A tbest
-for _ in $(seq "${BENCH_TRACE_RUNS:-4}"); do
+for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
 	for cfg in base human json; do
 		case $cfg in
 		base) o=$("$MM" loop "$N") ;;
 		human) o=$("$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" 2>/dev/null) ;;
 		json) o=$("$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" 2>/dev/null) ;;
 		esac
-		t=$(echo "$o" | awk '/^wall/ { print $2 }')
-		tbest[$cfg]=$(awk -v a="$t" -v b="${tbest[$cfg]:-999}" 'BEGIN { print (a < b) ? a : b }')
+		keep "t_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
 	done
 done
-base=${tbest[base]} human=${tbest[human]} json=${tbest[json]}
 lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
-printf '  %-39s%ss\n' "untraced pairs (best of ${BENCH_TRACE_RUNS:-4}):" "$base"
-echo "  vmscope trace -o FILE:                 ${human}s = $(ratio "$human" "$base")x (target <= 1.3x)"
-echo "  vmscope --json trace -o FILE:          ${json}s = $(ratio "$json" "$base")x, lost $lost"
+printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} runs):" \
+	"$(best_of t_base)" "$(median_of t_base)"
+echo "  vmscope trace -o FILE:                 $(ratios t_human t_base) (target <= 1.3x)"
+echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base), lost $lost"
 whole=$(best 1 "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N")
 wbase=$(best 1 "$MM" loop "$N")
 echo "  whole runs, start-up and drain included: $(ratio "$whole" "$wbase")x"
@@ -135,11 +147,9 @@ echo "  whole 'vmscope trace -- true': ${tt}s (target: attached <= 0.1s)"
 
 echo "== faults: touch ${BENCH_FAULT_MB:-2048} MiB twice, 4K pages (BENCH_FAULT_MB to change)"
 # The workload times its own touching ("wall S"), so vmscope's start-up is
-# not in the ratio; configurations alternate and the best of N is kept,
-# which is what survives these machines' noise.
+# not in the ratio; configurations alternate.
 FMB=${BENCH_FAULT_MB:-2048}
 F=$W/faulter
-declare -A fbest
 for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
 	for cfg in base json summary latency_json latency_summary; do
 		case $cfg in
@@ -149,20 +159,19 @@ for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
 		latency_json) o=$("$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
 		latency_summary) o=$("$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
 		esac
-		t=$(echo "$o" | awk '/^wall/ { print $2 }')
-		fbest[$cfg]=$(awk -v a="$t" -v b="${fbest[$cfg]:-999}" 'BEGIN { print (a < b) ? a : b }')
+		keep "f_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
 	done
 done
-fb=${fbest[base]}
 nev=$(grep -c '"type":"fault"' "$B/faults.json")
-echo "  untraced touching (best of ${BENCH_FAULT_RUNS:-5}):       ${fb}s"
-echo "  vmscope --json faults -o FILE:         ${fbest[json]}s = $(ratio "${fbest[json]}" "$fb")x (target <= 1.15x)"
+printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5} runs):" \
+	"$(best_of f_base)" "$(median_of f_base)"
+echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base) (target <= 1.15x)"
 jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
-echo "  vmscope faults --summary:              ${fbest[summary]}s = $(ratio "${fbest[summary]}" "$fb")x (target <= 1.10x)"
+echo "  vmscope faults --summary:              $(ratios f_summary f_base) (target <= 1.10x)"
 jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
 echo "  with --latency (every fault's outcome sampled):"
-echo "    --json faults -L:                    ${fbest[latency_json]}s = $(ratio "${fbest[latency_json]}" "$fb")x"
-echo "    faults -L --summary:                 ${fbest[latency_summary]}s = $(ratio "${fbest[latency_summary]}" "$fb")x"
+echo "    --json faults -L:                    $(ratios f_latency_json f_base)"
+echo "    faults -L --summary:                 $(ratios f_latency_summary f_base)"
 fbase=$(wall "$F" twice "$FMB")
 if perf trace --pf=all -o /dev/null true >/dev/null 2>&1; then
 	pf=$(wall perf trace --no-syscalls --pf=all -o "$B/perf.txt" "$F" twice "$FMB")
