@@ -25,21 +25,28 @@ extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym;
 
 /* The name /proc/PID/maps gives a VMA without a file, into ev's path:
  * a special mapping's own ([vdso], [vvar], [vvar_vclock], [uprobes]),
- * else [heap] or [stack] by the mm's bounds. */
-static __always_inline void special_name(struct vm_area_struct *vma, struct mm_event *ev)
+ * else [heap] or [stack] by the mm's bounds (ev->vma[0] holds the VMA's
+ * own). A global function, so the verifier checks it once rather than in
+ * every state of the iterator loop (14 of the program's 19 ms to load);
+ * it takes the VMA's fields as numbers for that, read by the caller. */
+__noinline int special_name(__u64 ops_addr, __u64 private_addr, __u64 mm_addr,
+			    struct mm_event *ev)
 {
-	const struct vm_operations_struct *ops = BPF_CORE_READ(vma, vm_ops);
-	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
-	__u64 start = BPF_CORE_READ(vma, vm_start), end = BPF_CORE_READ(vma, vm_end);
+	const struct vm_operations_struct *ops = (void *)ops_addr;
+	struct mm_struct *mm = (void *)mm_addr;
 	char tmp[NAME_MAX_SPECIAL] = {};
 	const char *name = NULL;
+	__u64 start, end;
 	long n = 0;
 	__u32 off;
 
+	if (!ev)
+		return 0;
+	start = ev->vma[0].start;
+	end = ev->vma[0].end;
 	if (ops && BPF_CORE_READ(ops, name)) {
 		/* vm_private_data: the struct vm_special_mapping, name first */
-		if (!bpf_probe_read_kernel(&name, sizeof(name),
-					   BPF_CORE_READ(vma, vm_private_data)) && name)
+		if (!bpf_probe_read_kernel(&name, sizeof(name), (void *)private_addr) && name)
 			n = bpf_probe_read_kernel_str(tmp, sizeof(tmp), name);
 	} else if (start <= BPF_CORE_READ(mm, brk) && end >= BPF_CORE_READ(mm, start_brk)) {
 		__builtin_memcpy(tmp, "[heap]", 7);
@@ -50,12 +57,13 @@ static __always_inline void special_name(struct vm_area_struct *vma, struct mm_e
 		n = 8;
 	}
 	if (n <= 1 || n > NAME_MAX_SPECIAL)
-		return;
+		return 0;
 	off = MM_PATH_MAX - (n - 1);
 	bpf_probe_read_kernel(&ev->path[off & (MM_PATH_MAX - 1)],
 			      (n - 1) & (NAME_MAX_SPECIAL - 1), tmp);
 	ev->path_off = off;
 	ev->path_flags = MM_PATH_SET;
+	return 0;
 }
 
 SEC("raw_tp/sched_process_exec")
@@ -89,7 +97,9 @@ int BPF_PROG(on_exec_vmas, struct task_struct *p, pid_t old_pid,
 		if (f)
 			file_path(f, ev);
 		else
-			special_name(vma, ev);
+			special_name((__u64)BPF_CORE_READ(vma, vm_ops),
+				     (__u64)BPF_CORE_READ(vma, vm_private_data),
+				     (__u64)BPF_CORE_READ(vma, vm_mm), ev);
 		submit(ev);
 	}
 	bpf_iter_task_vma_destroy(&it);
