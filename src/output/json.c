@@ -295,7 +295,3 @@ void json_end_doc(struct json *j)
 	flush_buf(j);
 }
 
-void json_flush(struct json *j)
-{
-	flush_buf(j);
-}

@@ -51,8 +51,6 @@ void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* End a top-level document with a newline (and hand it to stdio). */
 void json_end_doc(struct json *j);
-/* Hand what is gathered to stdio, for a document left unfinished. */
-void json_flush(struct json *j);
 
 /* Is [s, s+n) valid UTF-8? */
 bool utf8_valid(const char *s, size_t n);
