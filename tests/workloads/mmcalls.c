@@ -11,13 +11,15 @@
  *   mmcalls file PATH      mmap PATH (a hostile name, say) and exit
  *   mmcalls hold N PATH... map and read each file, print "ready", unlink
  *                          the ones named *.del, sleep N seconds
- *   mmcalls late N PATH    wait a second, map PATH, sleep N seconds
+ *   mmcalls late N PATH    print "ready", wait for SIGUSR1, map PATH,
+ *                          sleep N seconds
  *   mmcalls churn N        4 threads mapping, touching, mprotecting and
  *                          unmapping in a tight loop for N seconds
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,9 +199,15 @@ int main(int argc, char **argv)
 		printf("wall %.4f\n", (double)(b.tv_sec - a.tv_sec) +
 		       (b.tv_nsec - a.tv_nsec) / 1e9);
 	} else if (!strcmp(what, "late") && argc > 3) {
-		int fd;
+		sigset_t set;
+		int fd, sig;
 
-		sleep(1);	/* a tracer attaches meanwhile */
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		printf("ready\n");
+		fflush(stdout);
+		sigwait(&set, &sig);	/* a tracer attaches meanwhile */
 		fd = open(argv[3], O_RDONLY);
 		if (fd < 0 || mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
 			return 1;
