@@ -364,6 +364,7 @@ static __always_inline int on_fault(__u64 addr, __u64 ip, __u64 error_code,
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct pending *p;
+	bool full;
 
 	if (addr >> 63)		/* kernel half: not a process's memory */
 		return 0;
@@ -371,19 +372,11 @@ static __always_inline int on_fault(__u64 addr, __u64 ip, __u64 error_code,
 		return 0;
 	if (!(access_mask & (1U << access_of(error_code))))
 		return 0;
-	/* as in mmap.bpf.c: a thread found in `traced` (which only grows)
-	 * remembers it, the comm filter is checked every time */
-	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
-	if (!p || !p->traced) {
-		if (!is_traced(tgid))
-			return 0;
-		p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0,
-					 BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!p) {
+	p = TRACED_STORAGE(pend, tgid, full);
+	if (!p) {
+		if (full)
 			__sync_fetch_and_add(&lost, 1);
-			return 0;
-		}
-		p->traced = !system_wide;
+		return 0;
 	}
 	if (p->ts)	/* the previous fault ended without an outcome */
 		finish_quiet(p, tgid, (__u32)id);

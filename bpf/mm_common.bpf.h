@@ -108,6 +108,34 @@ static __always_inline bool is_traced(__u32 tgid)
 }
 
 /*
+ * The current thread's value in the task storage MAP (whose value type has
+ * a `traced` field), created once its process TGID is traced; NULL when it
+ * is not, with FULL (a bool lvalue) set when the value could not be made.
+ * `traced` only grows, so a thread found in it once remembers that in its
+ * value (a hash lookup less per event); the comm filter of system-wide
+ * runs is checked every time, as exec changes comms.
+ */
+#define TRACED_STORAGE(map, tgid, full) ({					\
+	struct task_struct *__task = bpf_get_current_task_btf();		\
+	__typeof__(*(map).value) *__v;						\
+										\
+	(full) = false;								\
+	__v = bpf_task_storage_get(&(map), __task, 0, 0);			\
+	if (!__v || !__v->traced) {						\
+		__v = NULL;							\
+		if (is_traced(tgid)) {						\
+			__v = bpf_task_storage_get(&(map), __task, 0,		\
+					BPF_LOCAL_STORAGE_GET_F_CREATE);	\
+			if (__v)						\
+				__v->traced = !system_wide;			\
+			else							\
+				(full) = true;					\
+		}								\
+	}									\
+	__v;									\
+})
+
+/*
  * Build the path of a file backwards into ev->path, ending at MM_PATH_MAX,
  * crossing mount points like d_path does. Pseudo files (anon inodes,
  * sockets) come out as their dentry name under "/". One path component

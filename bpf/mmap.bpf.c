@@ -138,22 +138,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 nr = (__u32)id;
 	struct inflight *in;
+	bool full;
 
 	if (nr >= MM_NR_MAX || !watch_nr[nr])
 		return 0;
-	/* `traced` only grows, so a thread found in it once is remembered
-	 * in its storage (a hash lookup less per call); the comm filter of
-	 * system-wide runs is checked every time, exec changes comms */
-	in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
-	if (!in || !in->traced) {
-		if (!is_traced(bpf_get_current_pid_tgid() >> 32))
-			return 0;
-		in = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-					  BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!in)
-			return 0;
-		in->traced = !system_wide;
-	}
+	in = TRACED_STORAGE(calls, bpf_get_current_pid_tgid() >> 32, full);
+	if (!in)
+		return 0;
 	in->nr = nr;
 	in->vma_when = MM_VMAS_NONE;
 	in->nvma = 0;
@@ -170,11 +161,11 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* The record of a finished call, but for the VMAs. */
-static __always_inline void call_head(struct mm_event *ev, struct inflight *in,
-				      struct pt_regs *regs, long ret, __u64 now)
+/* What a finished call's record holds beyond event_head's, but for the
+ * VMAs themselves. */
+static __always_inline void call_fields(struct mm_event *ev, struct inflight *in,
+					struct pt_regs *regs, long ret, __u64 now)
 {
-	event_head(ev, MM_EV_CALL);
 	ev->nr = in->nr;
 	ev->ts_ns = in->ts;
 	ev->dur_ns = now - in->ts;
@@ -204,7 +195,8 @@ static __always_inline void send_call(struct inflight *in, struct pt_regs *regs,
 		__sync_fetch_and_add(&lost, 1);
 		return;
 	}
-	call_head(ev, in, regs, ret, now);
+	event_head(ev, MM_EV_CALL);
+	call_fields(ev, in, regs, ret, now);
 	for (i = 0; i < n; i++)
 		ev->vma[i] = in->vma[i];
 	ev->path_flags = 0;
@@ -257,9 +249,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		f = fd_file((int)regs->r8);
 	if (f) {
 		/* a path to build: in the scratch record, sent trimmed */
-		ev = bpf_map_lookup_elem(&scratch, &(__u32){ 0 });
+		ev = new_event(MM_EV_CALL, 0);
 		if (ev) {
-			call_head(ev, in, regs, ret, now);
+			call_fields(ev, in, regs, ret, now);
 			__builtin_memcpy(ev->vma, in->vma, sizeof(ev->vma));
 			file_path(f, ev);
 			submit(ev);
