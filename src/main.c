@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmscope: what the kernel does with a process's memory. */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,12 @@ int main(int argc, char **argv)
 	int opt, r;
 	size_t i;
 
+	/* Keep freed memory for the next allocation rather than giving it
+	 * back: libbpf reads and indexes the kernel's BTF (~5.5 MB) once per
+	 * object, and each parse into fresh mmap'd pages cost ~1,400 page
+	 * faults (10 ms to the third run's 2.5 ms on the same heap). */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	/* a closed pipe is an error we report, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
 	/* 64 KiB writes when not a terminal: `pfn` prints a line per page
