@@ -135,6 +135,11 @@ struct watcher {
 	/* pids whose VMA table the kernel should get (--summary) */
 	pid_t *pids;
 	size_t npids, cappids;
+	struct flagtext {
+		uint64_t flags;
+		uint16_t len;		/* 0: empty slot */
+		char text[1024];	/* all 38 names, quoted: 386 bytes */
+	} flagtext[16];
 	bool pfn_hidden;		/* no direct-map base: frames unknown */
 	char pfn_why[200];
 };
@@ -430,78 +435,132 @@ static void plain_row(struct watcher *w, const struct fault_row *r)
 	fprintf(w->out, "%s\n", line);
 }
 
-static void json_flags(struct json *j, uint64_t flags)
+/* A page_flags array as written, with a small cache by flags word: a
+ * workload's pages have a handful of flag sets between them. */
+static void json_flags(struct watcher *w, uint64_t flags)
 {
+	struct flagtext *t = &w->flagtext[(flags ^ flags >> 17 ^ flags >> 31) %
+					  ARRAY_SIZE(w->flagtext)];
+	char buf[sizeof(t->text)];
+	size_t n = 0, l;
 	unsigned int b;
 
-	json_arr_begin(j);
-	for (b = 0; b < 64; b++)
-		if ((flags >> b) & 1 && kpage_flag_name(b))
-			json_str(j, kpage_flag_name(b));
-	json_arr_end(j);
+	if (t->len && t->flags == flags) {
+		json_raw(&w->j, t->text, t->len);
+		return;
+	}
+	buf[n++] = '[';
+	for (b = 0; b < 64; b++) {
+		const char *name = (flags >> b) & 1 ? kpage_flag_name(b) : NULL;
+
+		if (!name)
+			continue;
+		l = strlen(name);	/* the kernel's names: nothing to escape */
+		if (n + l + 4 > sizeof(buf))
+			return json_raw(&w->j, "[\"?\"]", 5);	/* cannot happen */
+		if (n > 1)
+			buf[n++] = ',';
+		buf[n++] = '"';
+		memcpy(buf + n, name, l);
+		n += l;
+		buf[n++] = '"';
+	}
+	buf[n++] = ']';
+	memcpy(t->text, buf, n);
+	t->len = (uint16_t)n;
+	t->flags = flags;
+	json_raw(&w->j, buf, n);
 }
 
+static void raw_cstr(struct json *j, const char *s)
+{
+	json_raw_str(j, s, s ? strlen(s) : 0);
+}
+
+/* One fault as NDJSON. Written in pieces with its keys in literals: the
+ * general writer's per-token bookkeeping was most of vmscope's own time
+ * streaming a million faults. */
 static void json_row(struct watcher *w, const struct fault_row *r)
 {
 	const struct flt_event *e = &r->e;
 	struct json *j = &w->j;
 
-	json_obj_begin(j);
-	json_kstr(j, "type", "fault");
-	json_ku64(j, "ts_ns", e->ts_ns);
-	json_ku64(j, "pid", e->pid);
-	json_ku64(j, "tid", e->tid);
-	json_key(j, "comm");
-	json_strn(j, e->comm, strnlen(e->comm, sizeof(e->comm)));
-	json_khex(j, "addr", e->addr);
-	json_khex(j, "ip", e->ip);
-	json_kstr(j, "ip_sym", r->sym[0] ? r->sym : NULL);
-	json_kstr(j, "ip_file", r->ipfile);
-	json_kstr(j, "access", access_names[access_of(e->error_code)]);
-	json_kbool(j, "user", !(e->flags & FLT_KERNEL));
-	json_khex(j, "error_code", e->error_code);
-	json_kstr(j, "result", e->result ? result_names[e->result] : NULL);
-	if (e->flags & FLT_INFERRED)
-		json_kbool(j, "inferred", true);
-	if (e->result == FLT_SIGBUS || e->result == FLT_SIGSEGV)
-		json_ku64(j, "si_code", (uint64_t)e->si_code);
-	json_key(j, "latency_ns");
-	if (e->flags & FLT_HAS_LAT)
-		json_u64(j, e->latency_ns);
-	else
-		json_null(j);
-	json_key(j, "vma");
-	if (r->has_vma) {
-		json_obj_begin(j);
-		json_khex(j, "start", r->vstart);
-		json_khex(j, "end", r->vend);
-		json_kstr(j, "path", r->vpath);
-		json_obj_end(j);
-	} else {
-		json_null(j);
+	JSON_RAW(j, "{\"type\":\"fault\",\"ts_ns\":");
+	json_raw_u64(j, e->ts_ns);
+	JSON_RAW(j, ",\"pid\":");
+	json_raw_u64(j, e->pid);
+	JSON_RAW(j, ",\"tid\":");
+	json_raw_u64(j, e->tid);
+	JSON_RAW(j, ",\"comm\":");
+	json_raw_str(j, e->comm, strnlen(e->comm, sizeof(e->comm)));
+	JSON_RAW(j, ",\"addr\":");
+	json_raw_hex(j, e->addr);
+	JSON_RAW(j, ",\"ip\":");
+	json_raw_hex(j, e->ip);
+	JSON_RAW(j, ",\"ip_sym\":");
+	raw_cstr(j, r->sym[0] ? r->sym : NULL);
+	JSON_RAW(j, ",\"ip_file\":");
+	raw_cstr(j, r->ipfile);
+	switch (access_of(e->error_code)) {
+	case FLT_READ: JSON_RAW(j, ",\"access\":\"read\""); break;
+	case FLT_WRITE: JSON_RAW(j, ",\"access\":\"write\""); break;
+	default: JSON_RAW(j, ",\"access\":\"exec\""); break;
 	}
-	json_key(j, "pfn");
+	if (e->flags & FLT_KERNEL)
+		JSON_RAW(j, ",\"user\":false,\"error_code\":");
+	else
+		JSON_RAW(j, ",\"user\":true,\"error_code\":");
+	json_raw_hex(j, e->error_code);
+	JSON_RAW(j, ",\"result\":");
+	raw_cstr(j, e->result ? result_names[e->result] : NULL);
+	if (e->flags & FLT_INFERRED)
+		JSON_RAW(j, ",\"inferred\":true");
+	if (e->result == FLT_SIGBUS || e->result == FLT_SIGSEGV) {
+		JSON_RAW(j, ",\"si_code\":");
+		json_raw_u64(j, (uint64_t)e->si_code);
+	}
+	if (e->flags & FLT_HAS_LAT) {
+		JSON_RAW(j, ",\"latency_ns\":");
+		json_raw_u64(j, e->latency_ns);
+	} else {
+		JSON_RAW(j, ",\"latency_ns\":null");
+	}
+	if (r->has_vma) {
+		JSON_RAW(j, ",\"vma\":{\"start\":");
+		json_raw_hex(j, r->vstart);
+		JSON_RAW(j, ",\"end\":");
+		json_raw_hex(j, r->vend);
+		JSON_RAW(j, ",\"path\":");
+		raw_cstr(j, r->vpath);
+		JSON_RAW(j, "},\"pfn\":");
+	} else {
+		JSON_RAW(j, ",\"vma\":null,\"pfn\":");
+	}
 	if (e->flags & FLT_HAS_PFN) {
-		json_hex(j, e->pfn);
-		json_kstr(j, "page_size", e->level == PTW_PMD ? "2M" :
-			  e->level == PTW_PUD ? "1G" : "4K");
+		json_raw_hex(j, e->pfn);
+		if (e->level == PTW_PMD)
+			JSON_RAW(j, ",\"page_size\":\"2M\"");
+		else if (e->level == PTW_PUD)
+			JSON_RAW(j, ",\"page_size\":\"1G\"");
+		else
+			JSON_RAW(j, ",\"page_size\":\"4K\"");
 		if (r->has_k) {
-			json_key(j, "page_flags");
-			json_flags(j, r->kflags);
-			json_ku64(j, "mapcount", r->kcount);
+			JSON_RAW(j, ",\"page_flags\":");
+			json_flags(w, r->kflags);
+			JSON_RAW(j, ",\"mapcount\":");
+			json_raw_u64(j, r->kcount);
 			if (!r->kcount)
-				json_kstr(j, "pfn_note", "the page was freed again before "
-					  "its flags were read");
+				JSON_RAW(j, ",\"pfn_note\":\"the page was freed again "
+					 "before its flags were read\"");
 		}
 	} else {
-		json_null(j);
-		json_kstr(j, "pfn_note",
-			  e->result != FLT_MINOR && e->result != FLT_MAJOR ?
-			  "no frame: the fault did not complete" :
-			  w->pfn_hidden ? "frames unavailable (see the start-up note)" :
-			  "the page was gone again when the fault completed");
+		JSON_RAW(j, "null,\"pfn_note\":");
+		raw_cstr(j, e->result != FLT_MINOR && e->result != FLT_MAJOR ?
+			 "no frame: the fault did not complete" :
+			 w->pfn_hidden ? "frames unavailable (see the start-up note)" :
+			 "the page was gone again when the fault completed");
 	}
-	json_obj_end(j);
+	JSON_RAW(j, "}");
 	json_end_doc(j);
 }
 

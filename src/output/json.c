@@ -287,6 +287,31 @@ void json_null(struct json *j)
 	puts_(j, "null");
 }
 
+void json_raw_slow(struct json *j, const void *p, size_t n)
+{
+	put(j, p, n);
+}
+
+void json_raw_u64(struct json *j, uint64_t v)
+{
+	put_dec(j, v);
+}
+
+void json_raw_hex(struct json *j, uint64_t v)
+{
+	put(j, "\"0x", 3);
+	put_hex(j, v);
+	putch(j, '"');
+}
+
+void json_raw_str(struct json *j, const char *s, size_t n)
+{
+	if (s)
+		put_escaped(j, s, n);
+	else
+		put(j, "null", 4);
+}
+
 void json_end_doc(struct json *j)
 {
 	putch(j, '\n');

@@ -40,5 +40,49 @@ int main(void)
 	fclose(f);
 	ok(!strcmp(buf, "[]\n"), "empty top-level array");
 	free(buf);
+
+	/* fixed-shape documents in pieces: values escaped and formatted as
+	 * the general writer does them */
+	f = open_memstream(&buf, &len);
+	json_init(&j, f);
+	JSON_RAW(&j, "{\"n\":");
+	json_raw_u64(&j, 18446744073709551615ULL);
+	JSON_RAW(&j, ",\"z\":");
+	json_raw_u64(&j, 0);
+	JSON_RAW(&j, ",\"h\":");
+	json_raw_hex(&j, 0);
+	JSON_RAW(&j, ",\"s\":");
+	json_raw_str(&j, "q\"\x01\xff", 4);
+	JSON_RAW(&j, ",\"x\":");
+	json_raw_str(&j, NULL, 0);
+	JSON_RAW(&j, "}");
+	json_end_doc(&j);
+	fclose(f);
+	ok(!strcmp(buf, "{\"n\":18446744073709551615,\"z\":0,\"h\":\"0x0\","
+		   "\"s\":\"q\\\"\\u0001\\ufffd\",\"x\":null}\n"),
+	   "raw pieces: numbers, hex, escapes, null: %s", buf);
+	free(buf);
+
+	/* a document longer than the writer's buffer: pieces cross it */
+	f = open_memstream(&buf, &len);
+	json_init(&j, f);
+	JSON_RAW(&j, "[");
+	for (int i = 0; i < 1000; i++) {
+		json_raw_str(&j, "abcdefgh", 8);
+		JSON_RAW(&j, ",");
+	}
+	JSON_RAW(&j, "0]");
+	json_end_doc(&j);
+	fclose(f);
+	{
+		size_t want = 1 + 1000 * 11 + 2 + 1;
+		bool same = len == want && buf[0] == '[' && !strcmp(buf + len - 3, "0]\n");
+
+		for (size_t i = 0; same && i < 1000; i++)
+			same = !memcmp(buf + 1 + i * 11, "\"abcdefgh\",", 11);
+		ok(same, "raw document of %zu bytes (buffer %d) comes out whole",
+		   len, JSON_BUF);
+	}
+	free(buf);
 	return tap_done();
 }
