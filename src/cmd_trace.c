@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "mmcalls.h"
 #include "output/json.h"
+#include "output/line.h"
 #include "output/text.h"
 #include "procfs/maps.h"
 #include "stream.h"
@@ -71,55 +72,63 @@ struct tracer {
 
 /* ---- human output ------------------------------------------------------ */
 
-struct namebuf {
-	char s[256];
-	size_t n;
+/* "A|B|C": the names of a decoded argument */
+struct names {
+	struct line *l;
+	bool more;
 };
 
 static void name_cat(const char *name, void *arg)
 {
-	struct namebuf *b = arg;
-	int w = snprintf(b->s + b->n, sizeof(b->s) - b->n, "%s%s", b->n ? "|" : "", name);
+	struct names *nm = arg;
 
-	if (w > 0 && (size_t)w < sizeof(b->s) - b->n)
-		b->n += (size_t)w;
+	if (nm->more)
+		line_ch(nm->l, '|');
+	line_str(nm->l, name);
+	nm->more = true;
 }
 
-static void plain_arg(FILE *f, enum arg_kind k, uint64_t v)
+static void plain_arg(struct line *l, enum arg_kind k, uint64_t v)
 {
-	struct namebuf b = { .n = 0 };
-
 	switch (k) {
 	case ARG_ADDR:
 		if (v)
-			fprintf(f, "0x%" PRIx64, v);
+			line_hex(l, v);
 		else
-			fputs("NULL", f);
+			LINE_LIT(l, "NULL");
 		break;
 	case ARG_HEX:
 		if (!v) {
-			fputc('0', f);
+			line_ch(l, '0');
 			break;
 		}
 		/* fall through */
 	case ARG_PTR:
-		fprintf(f, "0x%" PRIx64, v);
+		line_hex(l, v);
 		break;
 	case ARG_INT:
-		fprintf(f, "%d", (int)v);
+		line_i64(l, (int)v);
 		break;
 	case ARG_ULONG:
-		fprintf(f, "%" PRIu64, v);
+		line_u64(l, v);
 		break;
 	default:
 		if (!v && k != ARG_PROT && k != ARG_ADVICE) {
-			fputc('0', f);
+			line_ch(l, '0');
 			break;
 		}
-		mm_arg_names(k, v, name_cat, &b);
-		fputs(b.s, f);
+		mm_arg_names(k, v, name_cat, &(struct names){ .l = l });
 		break;
 	}
+}
+
+/* An escaped name (control bytes and invalid UTF-8 as \xNN) */
+static void line_escaped(struct line *l, const char *s, size_t n)
+{
+	char *esc = text_escape(s, n);
+
+	line_str(l, esc ? esc : "?");
+	free(esc);
 }
 
 /* One VMA line under a call: path escaped, "?" for a file whose path is
@@ -128,11 +137,24 @@ static void plain_vma_line(struct tracer *t, const char *mark, uint64_t start,
 			   uint64_t end, const char *perms, const char *path,
 			   bool has_file)
 {
-	char *esc = path ? text_escape(path, strlen(path)) : NULL;
+	struct line l;
 
-	fprintf(t->out, "    %s 0x%" PRIx64 "-0x%" PRIx64 " %s %s\n", mark, start, end,
-		perms, esc ? esc : has_file ? "?" : "[anon]");
-	free(esc);
+	line_init(&l, t->out);
+	LINE_LIT(&l, "    ");
+	line_str(&l, mark);
+	line_ch(&l, ' ');
+	line_hex(&l, start);
+	line_ch(&l, '-');
+	line_hex(&l, end);
+	line_ch(&l, ' ');
+	line_str(&l, perms);
+	line_ch(&l, ' ');
+	if (path)
+		line_escaped(&l, path, strlen(path));
+	else
+		line_str(&l, has_file ? "?" : "[anon]");
+	line_ch(&l, '\n');
+	line_flush(&l);
 }
 
 /* The path of v as /proc/PID/maps shows it; anon: the name of a VMA
@@ -153,28 +175,47 @@ static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark
 }
 
 /* "time pid[/tid]" that starts a line */
-static void plain_who(struct tracer *t, const struct mm_event *ev)
+static void plain_who(struct tracer *t, struct line *l, const struct mm_event *ev)
 {
-	fprintf(t->out, "%10.6f %d", (double)(ev->ts_ns - t->t0) / 1e9, ev->pid);
-	if (ev->tid != ev->pid)
-		fprintf(t->out, "/%d", ev->tid);
+	line_secs6(l, ev->ts_ns - t->t0, 10);
+	line_ch(l, ' ');
+	line_i64(l, (int)ev->pid);
+	if (ev->tid != ev->pid) {
+		line_ch(l, '/');
+		line_i64(l, (int)ev->tid);
+	}
+}
+
+/* "time pid" that starts a process's line (exec, fork, exit) */
+static void plain_when(struct tracer *t, const struct mm_event *ev)
+{
+	struct line l;
+
+	line_init(&l, t->out);
+	line_secs6(&l, ev->ts_ns - t->t0, 10);
+	line_ch(&l, ' ');
+	line_i64(&l, (int)ev->pid);
+	line_flush(&l);
 }
 
 /* A return value: -1 and the errno name for a failure, else an address
  * (addr) or a number. */
-static void plain_ret(FILE *f, int64_t ret, bool addr)
+static void plain_ret(struct line *l, int64_t ret, bool addr)
 {
 	if (ret < 0 && ret >= -4095) {
 		const char *e = errno_name((int)-ret);
 
-		if (e)
-			fprintf(f, "-1 %s", e);
-		else
-			fprintf(f, "-1 errno %d", (int)-ret);
+		if (e) {
+			LINE_LIT(l, "-1 ");
+			line_str(l, e);
+		} else {
+			LINE_LIT(l, "-1 errno ");
+			line_i64(l, -ret);
+		}
 	} else if (addr) {
-		fprintf(f, "0x%" PRIx64, (uint64_t)ret);
+		line_hex(l, (uint64_t)ret);
 	} else {
-		fprintf(f, "%" PRId64, ret);
+		line_i64(l, ret);
 	}
 }
 
@@ -202,36 +243,41 @@ static void plain_call(struct tracer *t, const struct mm_event *ev,
 		       const struct mm_call *call, const char *path, size_t plen,
 		       bool made)
 {
-	FILE *f = t->out;
+	struct line l;
 	unsigned int i;
 
-	plain_who(t, ev);
-	fprintf(f, " %s(", call->name);
+	line_init(&l, t->out);
+	plain_who(t, &l, ev);
+	line_ch(&l, ' ');
+	line_str(&l, call->name);
+	line_ch(&l, '(');
 	for (i = 0; i < 6 && call->args[i].name; i++) {
 		if (i)
-			fputs(", ", f);
-		plain_arg(f, call->args[i].kind, ev->args[i]);
+			LINE_LIT(&l, ", ");
+		plain_arg(&l, call->args[i].kind, ev->args[i]);
 		if (path && call->args[i].kind == ARG_INT && !strcmp(call->args[i].name, "fd")) {
-			char *esc = text_escape(path, plen);
-
-			fprintf(f, "<%s>", esc ? esc : "?");
-			free(esc);
+			line_ch(&l, '<');
+			line_escaped(&l, path, plen);
+			line_ch(&l, '>');
 		}
 	}
-	fputs(") = ", f);
-	plain_ret(f, ev->ret, call->ret == RET_ADDR);
-	fprintf(f, " <%.6f>\n", (double)ev->dur_ns / 1e9);
+	LINE_LIT(&l, ") = ");
+	plain_ret(&l, ev->ret, call->ret == RET_ADDR);
+	LINE_LIT(&l, " <");
+	line_secs6(&l, ev->dur_ns, 0);
+	LINE_LIT(&l, ">\n");
+	line_flush(&l);
 	if (made && ev->vma_when == MM_VMAS_AFTER)
 		return;	/* the VMAs as mmap_region made them follow */
 	if (ev->vma_when == MM_VMAS_BUSY) {
-		fputs("    ? VMAs not read: mmap_lock contended\n", f);
+		fputs("    ? VMAs not read: mmap_lock contended\n", t->out);
 		return;
 	}
 	for (i = 0; i < ev->nvma && i < MM_MAX_VMAS; i++)
 		plain_vma(t, &ev->vma[i], ev->vma_when == MM_VMAS_BEFORE ? "-" : "+",
 			  heap_of(call));
 	if (ev->vma_more)
-		fputs("    ... more VMAs in the range\n", f);
+		fputs("    ... more VMAs in the range\n", t->out);
 }
 
 /* ---- JSON output ------------------------------------------------------- */
@@ -466,6 +512,7 @@ static void made_alone(struct tracer *t, const struct made *m)
 {
 	const struct mm_event *ev = &m->ev;
 	const struct mm_call *call = mm_call_by_nr(ev->nr);
+	struct line l;
 
 	if (t->c->json) {
 		json_head(t, "vma_made", ev);
@@ -475,11 +522,17 @@ static void made_alone(struct tracer *t, const struct made *m)
 		json_end_doc(&t->j);
 		return;
 	}
-	plain_who(t, ev);
-	fprintf(t->out, " mmap_region by the kernel%s%s = ", call ? " in " : "",
-		call ? call->name : "");
-	plain_ret(t->out, ev->ret, true);
-	fputc('\n', t->out);
+	line_init(&l, t->out);
+	plain_who(t, &l, ev);
+	LINE_LIT(&l, " mmap_region by the kernel");
+	if (call) {
+		LINE_LIT(&l, " in ");
+		line_str(&l, call->name);
+	}
+	LINE_LIT(&l, " = ");
+	plain_ret(&l, ev->ret, true);
+	line_ch(&l, '\n');
+	line_flush(&l);
 	plain_made(t, m);
 }
 
@@ -629,8 +682,8 @@ static int on_event(const struct mm_event *ev, void *arg)
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			fprintf(t->out, "%10.6f %d exec %.16s%s\n",
-				(double)(ev->ts_ns - t->t0) / 1e9, ev->pid, ev->comm,
+			plain_when(t, ev);
+			fprintf(t->out, " exec %.16s%s\n", ev->comm,
 				t->exec_vmas ? ", VMAs it made:" :
 				", VMAs read from /proc just after (before 6.7):");
 		}
@@ -644,8 +697,8 @@ static int on_event(const struct mm_event *ev, void *arg)
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			fprintf(t->out, "%10.6f %d fork -> %" PRId64 "\n",
-				(double)(ev->ts_ns - t->t0) / 1e9, ev->pid, (int64_t)ev->ret);
+			plain_when(t, ev);
+			fprintf(t->out, " fork -> %" PRId64 "\n", (int64_t)ev->ret);
 		}
 		break;
 	case MM_EV_EXIT:
@@ -657,9 +710,8 @@ static int on_event(const struct mm_event *ev, void *arg)
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			fprintf(t->out, "%10.6f %d exit %d%s\n",
-				(double)(ev->ts_ns - t->t0) / 1e9, ev->pid,
-				(int)(ev->ret >> 8) & 0xff,
+			plain_when(t, ev);
+			fprintf(t->out, " exit %d%s\n", (int)(ev->ret >> 8) & 0xff,
 				ev->ret & 0x7f ? " (signal)" : "");
 		}
 		break;
