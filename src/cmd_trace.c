@@ -402,12 +402,16 @@ static void json_call(struct tracer *t, const struct mm_event *ev,
 	} else if (ev->vma_when != MM_VMAS_NONE && ev->ret >= 0) {
 		bool after = ev->vma_when == MM_VMAS_AFTER;
 
+		/* a call returning an address made or moved one mapping: the
+		 * VMA holding it is all there is (a "vmas" array beside it was
+		 * the same VMA again, a fifth of the JSON of an mmap loop) */
 		if (after && call->ret == RET_ADDR) {
 			json_key(j, "vma");
 			if (ev->nvma)
 				json_vma(t, &ev->vma[0], heap_of(call));
 			else
 				json_null(j);
+			return;
 		}
 		json_key(j, after ? "vmas" : "vmas_removed");
 		json_arr_begin(j);
