@@ -137,9 +137,9 @@ static __always_inline bool is_traced(__u32 tgid)
 
 /*
  * Build the path of a file backwards into ev->path, ending at MM_PATH_MAX,
- * crossing mount points like d_path does. Pseudo files (anon inodes,
- * sockets) come out as their dentry name under "/". One path component
- * per bpf_loop step, so the verifier checks the step once.
+ * crossing mount points like d_path does. One path component per
+ * bpf_loop step, so the verifier checks the step once. Pseudo files get
+ * the names /proc/PID/maps gives them (pseudo_name).
  */
 struct path_walk {
 	struct dentry *d;
@@ -183,6 +183,68 @@ static long path_step(__u32 i, void *data)
 	return 0;
 }
 
+#define ANON_INODE_FS_MAGIC	0x09041934
+#define SOCKFS_MAGIC		0x534F434B
+#define PIPEFS_MAGIC		0x50495045
+
+/* path[i] = c, i masked where the verifier sees it (else clang folds
+ * the mask into the pointer arithmetic) */
+static __always_inline void path_put(struct mm_event *ev, __u32 i, char c)
+{
+	i &= MM_PATH_MAX - 1;
+	barrier_var(i);
+	ev->path[i] = c;
+}
+
+/* s (a literal) in front of path[off...]; the new off */
+#define PATH_PREPEND(ev, off, s) ({					\
+	__u32 __o = (off) - (sizeof(s) - 1), __k;			\
+	for (__k = 0; __k < sizeof(s) - 1; __k++)			\
+		path_put((ev), __o + __k, (s)[__k]);			\
+	__o;								\
+})
+
+/*
+ * A file with no place in any tree (its dentry is its own parent and no
+ * mount's root): the kernel names it with the file system's d_dname,
+ * "anon_inode:[perf_event]", "socket:[123]", "pipe:[45]", as maps and
+ * strace -y show. Returns 0 when it is not such a file or not one of
+ * those: the walk names it then ("/" when nothing more is known).
+ */
+static __always_inline int pseudo_name(struct dentry *d, struct mount *mnt,
+				       struct mm_event *ev)
+{
+	__u64 magic = BPF_CORE_READ(d, d_sb, s_magic), ino;
+	__u32 off = MM_PATH_MAX, len, i;
+
+	if (d != BPF_CORE_READ(d, d_parent) || d == BPF_CORE_READ(mnt, mnt.mnt_root))
+		return 0;
+	if (magic == ANON_INODE_FS_MAGIC) {
+		len = BPF_CORE_READ(d, d_name.len) & 255;
+		off -= len;
+		bpf_probe_read_kernel(&ev->path[off & (MM_PATH_MAX - 1)], len,
+				      BPF_CORE_READ(d, d_name.name));
+		off = PATH_PREPEND(ev, off, "anon_inode:");
+	} else if (magic == SOCKFS_MAGIC || magic == PIPEFS_MAGIC) {
+		ino = BPF_CORE_READ(d, d_inode, i_ino);
+		off = PATH_PREPEND(ev, off, "]");
+		for (i = 0; i < 20; i++) {
+			path_put(ev, --off, '0' + ino % 10);
+			ino /= 10;
+			if (!ino)
+				break;
+		}
+		if (magic == SOCKFS_MAGIC)
+			off = PATH_PREPEND(ev, off, "socket:[");
+		else
+			off = PATH_PREPEND(ev, off, "pipe:[");
+	} else {
+		return 0;
+	}
+	ev->path_off = off;
+	return 1;
+}
+
 static __always_inline void file_path(struct file *file, struct mm_event *ev)
 {
 	struct vfsmount *vfs = BPF_CORE_READ(file, f_path.mnt);
@@ -194,6 +256,8 @@ static __always_inline void file_path(struct file *file, struct mm_event *ev)
 	};
 
 	ev->path_flags = MM_PATH_SET;
+	if (pseudo_name(w.d, w.mnt, ev))
+		return;
 	bpf_loop(64, path_step, &w, 0);
 	if (w.off == MM_PATH_MAX) {
 		w.off--;

@@ -1143,7 +1143,8 @@ static void consider(struct drv *d, const struct mm_event *ev, const struct mm_v
 	free(recs);
 	if (found)
 		path = vma_path(ev->pid, &k);
-	/* the tracer's own path of an anon inode or socket is only "/" */
+	/* the tracer names anon inodes, sockets and pipes as maps does; a
+	 * file of another pseudo file system is only "/" to it */
 	if (!path && mm_event_path(ev, cut, &p, &len) && strcmp(p, "/"))
 		path = strndup(p, strnlen(p, len));
 	if (dev_wanted(d, &k, v->dev, path))

@@ -149,9 +149,20 @@ PIDS+=("$vpid")
 for _ in $(seq 600); do grep -q 'ready in' "$TMP/dev.err" && break; sleep 0.05; done
 # the default hold (300 ms) keeps the mappings alive until reported: this
 # is about --dev's filter; exits racing the report are tested above
-"$D" bpfmap perf io_uring >"$TMP/dev.out"
+"$D" bpfmap perf io_uring >"$TMP/dev.out" &
+p1=$!
+wait "$p1"
 # the perf ring's report (slow under ASan), then a little for any other
 for _ in $(seq 200); do grep -q '"type":"mapping"' "$TMP/dev.json" 2>/dev/null && break; sleep 0.05; done
+sleep 0.3
+# a mapping whose process is gone when vmscope reads its record (vmscope
+# stopped meanwhile): only the kernel's name of the file is left to match
+kill -STOP "$vpid"
+DRIVERS_HOLD_MS=0 "$D" perf bpfmap >"$TMP/dev2.out" &
+p2=$!
+wait "$p2"
+kill -CONT "$vpid"
+for _ in $(seq 200); do [ "$(grep -c '"type":"mapping"' "$TMP/dev.json")" -ge 2 ] && break; sleep 0.05; done
 sleep 0.3
 kill -INT "$vpid"
 wait "$vpid"
@@ -159,11 +170,19 @@ st=$?
 read -r _ _ ps _ < <(grep '^map perf' "$TMP/dev.out")
 check "--dev: SIGINT ends it with exit 0 (exit $st)" test "$st" -eq 0
 [ "$st" -eq 0 ] || sed 's/^/#   /' "$TMP/dev.err" | tail -5
+one_ring='[.[] | select(.type == "mapping" and .pid == $p)] |
+	  length == 1 and .[0].vma.start == $s and .[0].vma.path == "anon_inode:[perf_event]"'
 check "--dev 'anon_inode:[perf_event]': the perf ring only, not the BPF array or io_uring" \
-	jq -se --arg s "$ps" '[.[] | select(.type == "mapping")] | length == 1 and .[0].vma.start == $s' "$TMP/dev.json"
-jq -se --arg s "$ps" '[.[] | select(.type == "mapping")] | length == 1 and .[0].vma.start == $s' "$TMP/dev.json" >/dev/null ||
+	jq -se --arg s "$ps" --argjson p "$p1" "$one_ring" "$TMP/dev.json"
+jq -se --arg s "$ps" --argjson p "$p1" "$one_ring" "$TMP/dev.json" >/dev/null ||
 	{ jq -c 'select(.type == "mapping") | [.pid, .comm, .vma.start, .vma.path]' "$TMP/dev.json" |
-	  sed "s/^/#   (perf ring at $ps) /"; tail -3 "$TMP/dev.err" "$TMP/dev.out" | sed 's/^/#   /'; }
+	  sed "s/^/#   (perf ring at $ps) /"; tail -n 3 "$TMP/dev.err" "$TMP/dev.out" | sed 's/^/#   /'; }
+read -r _ _ ps2 _ < <(grep '^map perf' "$TMP/dev2.out")
+check "--dev: a process gone before its record was read: its perf ring still reported, not its BPF array" \
+	jq -se --arg s "$ps2" --argjson p "$p2" "$one_ring" "$TMP/dev.json"
+check "... its frames said to be unknown, not shown as none" \
+	jq -se --argjson p "$p2" '[.[] | select(.type == "mapping" and .pid == $p)][0].installed |
+	  .pages_mapped == null and (.note | test("gone"))' "$TMP/dev.json"
 
 # 5. bad input
 expect_status "-p of a missing pid: exit 1" 1 "$VMSCOPE" driver -p 999999999

@@ -50,6 +50,12 @@ check "failing calls carry their errno: mmap EBADF, mprotect/madvise EINVAL, mre
 check "mmap of a file: fd_path and the VMA's path name the file" \
 	jq -se 'any(.[]; .call == "mmap" and (.fd_path // "" | startswith("/tmp/vmscope-mmcalls.")) and
 	  .vma.path == .fd_path and .vma.perms == "rw-s")' "$TMP/all.json"
+"$VMSCOPE" --json trace -o "$TMP/pseudo.json" -- "$WL/drivers" perf packet >/dev/null 2>&1
+check "files outside any tree named as maps names them: anon_inode:[perf_event], socket:[INODE]" \
+	jq -se '[.[] | select(.call == "mmap" and .ret != null and (.ret | type) == "string") |
+	  select(.fd_path != null and (.fd_path | startswith("/") | not))] |
+	  any(.fd_path == "anon_inode:[perf_event]" and .vma.path == .fd_path) and
+	  any(.fd_path | test("^socket:\\[[0-9]+\\]$"))' "$TMP/pseudo.json"
 check "prot and flags decoded to names" \
 	jq -se 'any(.[]; .call == "mmap" and .prot_names == ["prot_read","prot_write"] and
 	  .flags_names == ["map_private","map_anonymous"])' "$TMP/all.json"
