@@ -18,6 +18,9 @@ static int tap_n, tap_failed;
 	if (!tap_c) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 } while (0)
 
+/* a comment line for a failure's details */
+#define diag(...) do { printf("#   "); printf(__VA_ARGS__); printf("\n"); } while (0)
+
 static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_n);
