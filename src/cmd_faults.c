@@ -441,35 +441,36 @@ static void json_flags(struct watcher *w, uint64_t flags)
 {
 	struct flagtext *t = &w->flagtext[(flags ^ flags >> 17 ^ flags >> 31) %
 					  ARRAY_SIZE(w->flagtext)];
-	char buf[sizeof(t->text)];
 	size_t n = 0, l;
 	unsigned int b;
 
-	if (t->len && t->flags == flags) {
-		json_raw(&w->j, t->text, t->len);
-		return;
-	}
-	buf[n++] = '[';
-	for (b = 0; b < 64; b++) {
-		const char *name = (flags >> b) & 1 ? kpage_flag_name(b) : NULL;
+	if (!t->len || t->flags != flags) {
+		/* the kernel's names: nothing to escape */
+		t->text[n++] = '[';
+		for (b = 0; b < 64; b++) {
+			const char *name = (flags >> b) & 1 ? kpage_flag_name(b) : NULL;
 
-		if (!name)
-			continue;
-		l = strlen(name);	/* the kernel's names: nothing to escape */
-		if (n + l + 4 > sizeof(buf))
-			return json_raw(&w->j, "[\"?\"]", 5);	/* cannot happen */
-		if (n > 1)
-			buf[n++] = ',';
-		buf[n++] = '"';
-		memcpy(buf + n, name, l);
-		n += l;
-		buf[n++] = '"';
+			if (!name)
+				continue;
+			l = strlen(name);
+			if (n + l + 4 > sizeof(t->text)) {	/* cannot happen */
+				n = 1;
+				memcpy(t->text + n, "\"?\"", 3);
+				n += 3;
+				break;
+			}
+			if (n > 1)
+				t->text[n++] = ',';
+			t->text[n++] = '"';
+			memcpy(t->text + n, name, l);
+			n += l;
+			t->text[n++] = '"';
+		}
+		t->text[n++] = ']';
+		t->len = (uint16_t)n;
+		t->flags = flags;
 	}
-	buf[n++] = ']';
-	memcpy(t->text, buf, n);
-	t->len = (uint16_t)n;
-	t->flags = flags;
-	json_raw(&w->j, buf, n);
+	json_raw(&w->j, t->text, t->len);
 }
 
 static void raw_cstr(struct json *j, const char *s)
@@ -501,11 +502,8 @@ static void json_row(struct watcher *w, const struct fault_row *r)
 	raw_cstr(j, r->sym[0] ? r->sym : NULL);
 	JSON_RAW(j, ",\"ip_file\":");
 	raw_cstr(j, r->ipfile);
-	switch (access_of(e->error_code)) {
-	case FLT_READ: JSON_RAW(j, ",\"access\":\"read\""); break;
-	case FLT_WRITE: JSON_RAW(j, ",\"access\":\"write\""); break;
-	default: JSON_RAW(j, ",\"access\":\"exec\""); break;
-	}
+	JSON_RAW(j, ",\"access\":");
+	raw_cstr(j, access_names[access_of(e->error_code)]);
 	if (e->flags & FLT_KERNEL)
 		JSON_RAW(j, ",\"user\":false,\"error_code\":");
 	else

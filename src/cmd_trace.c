@@ -174,28 +174,22 @@ static void plain_vma(struct tracer *t, const struct mm_vma *v, const char *mark
 		       v->has_file);
 }
 
-/* "time pid[/tid]" that starts a line */
-static void plain_who(struct tracer *t, struct line *l, const struct mm_event *ev)
+/* "time pid" that starts a line */
+static void plain_when(struct tracer *t, struct line *l, const struct mm_event *ev)
 {
 	line_secs6(l, ev->ts_ns - t->t0, 10);
 	line_ch(l, ' ');
 	line_i64(l, (int)ev->pid);
+}
+
+/* "time pid[/tid]" that starts a call's line */
+static void plain_who(struct tracer *t, struct line *l, const struct mm_event *ev)
+{
+	plain_when(t, l, ev);
 	if (ev->tid != ev->pid) {
 		line_ch(l, '/');
 		line_i64(l, (int)ev->tid);
 	}
-}
-
-/* "time pid" that starts a process's line (exec, fork, exit) */
-static void plain_when(struct tracer *t, const struct mm_event *ev)
-{
-	struct line l;
-
-	line_init(&l, t->out);
-	line_secs6(&l, ev->ts_ns - t->t0, 10);
-	line_ch(&l, ' ');
-	line_i64(&l, (int)ev->pid);
-	line_flush(&l);
 }
 
 /* A return value: -1 and the errno name for a failure, else an address
@@ -622,6 +616,7 @@ static int on_event(const struct mm_event *ev, void *arg)
 	const char *path = NULL;
 	size_t plen = 0;
 	bool has_path = mm_event_path(ev, cut, &path, &plen);
+	struct line l;
 
 	t->events++;
 	switch (ev->type) {
@@ -686,10 +681,13 @@ static int on_event(const struct mm_event *ev, void *arg)
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			plain_when(t, ev);
-			fprintf(t->out, " exec %.16s%s\n", ev->comm,
-				t->exec_vmas ? ", VMAs it made:" :
-				", VMAs read from /proc just after (before 6.7):");
+			line_init(&l, t->out);
+			plain_when(t, &l, ev);
+			LINE_LIT(&l, " exec ");
+			line_mem(&l, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+			line_str(&l, t->exec_vmas ? ", VMAs it made:\n" :
+				 ", VMAs read from /proc just after (before 6.7):\n");
+			line_flush(&l);
 		}
 		if (!t->exec_vmas)
 			exec_snapshot(t, ev);
@@ -701,8 +699,12 @@ static int on_event(const struct mm_event *ev, void *arg)
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			plain_when(t, ev);
-			fprintf(t->out, " fork -> %" PRId64 "\n", (int64_t)ev->ret);
+			line_init(&l, t->out);
+			plain_when(t, &l, ev);
+			LINE_LIT(&l, " fork -> ");
+			line_i64(&l, ev->ret);
+			line_ch(&l, '\n');
+			line_flush(&l);
 		}
 		break;
 	case MM_EV_EXIT:
@@ -714,9 +716,12 @@ static int on_event(const struct mm_event *ev, void *arg)
 			json_obj_end(&t->j);
 			json_end_doc(&t->j);
 		} else {
-			plain_when(t, ev);
-			fprintf(t->out, " exit %d%s\n", (int)(ev->ret >> 8) & 0xff,
-				ev->ret & 0x7f ? " (signal)" : "");
+			line_init(&l, t->out);
+			plain_when(t, &l, ev);
+			LINE_LIT(&l, " exit ");
+			line_i64(&l, (ev->ret >> 8) & 0xff);
+			line_str(&l, ev->ret & 0x7f ? " (signal)\n" : "\n");
+			line_flush(&l);
 		}
 		break;
 	}
