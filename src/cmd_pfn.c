@@ -10,6 +10,7 @@
 #include "bpf_ptwalk.h"
 #include "cli.h"
 #include "procfs/maps.h"
+#include "output/digits.h"
 #include "output/json.h"
 #include "pfn_scan.h"
 #include "procfs/kpage.h"
@@ -163,32 +164,20 @@ static void json_item(struct pfn_out *o, const struct frame_item *it)
  * printf was two thirds of the user time (callgrind). */
 static char *put_hex(char *p, uint64_t v, int min_digits)
 {
-	char tmp[16];
-	int n = 0;
+	char tmp[24], *e = tmp + sizeof(tmp), *q = digits_hex(e, v);
 
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n < min_digits)
-		tmp[n++] = '0';
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	while (e - q < min_digits)
+		*--q = '0';
+	memcpy(p, q, (size_t)(e - q));
+	return p + (e - q);
 }
 
 static char *put_dec(char *p, uint64_t v)
 {
-	char tmp[24];
-	int n = 0;
+	char tmp[24], *e = tmp + sizeof(tmp), *q = digits_dec(e, v);
 
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	memcpy(p, q, (size_t)(e - q));
+	return p + (e - q);
 }
 
 /* text right- or left-aligned in a field of width w, then one space */

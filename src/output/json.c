@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "digits.h"
 #include "json.h"
 
 void json_init(struct json *j, FILE *f)
@@ -192,27 +193,19 @@ static void put_escaped(struct json *j, const char *s, size_t n)
 	putch(j, '"');
 }
 
-/* Digits without printf's format parsing; constant divisors compile to
- * multiplications. */
 static void put_dec(struct json *j, uint64_t v)
 {
-	char buf[24], *e = buf + sizeof(buf), *q = e;
+	char buf[24], *e = buf + sizeof(buf);
+	char *q = digits_dec(e, v);
 
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	put(j, q, (size_t)(e - q));
 }
 
 static void put_hex(struct json *j, uint64_t v)
 {
-	char buf[24], *e = buf + sizeof(buf), *q = e;
+	char buf[24], *e = buf + sizeof(buf);
+	char *q = digits_hex(e, v);
 
-	do {
-		*--q = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
 	put(j, q, (size_t)(e - q));
 }
 

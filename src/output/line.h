@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digits.h"
+
 struct line {
 	FILE *f;
 	size_t n;
@@ -61,12 +63,8 @@ static inline void line_ch(struct line *l, char c)
 /* v in decimal, right-aligned in width columns (0: no padding) */
 static inline void line_u64w(struct line *l, uint64_t v, unsigned int width)
 {
-	char b[24], *e = b + sizeof(b), *q = e;
+	char b[24], *e = b + sizeof(b), *q = digits_dec(e, v);
 
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	while ((size_t)(e - q) < width && q > b)
 		*--q = ' ';
 	line_mem(l, q, (size_t)(e - q));
@@ -90,12 +88,8 @@ static inline void line_i64(struct line *l, int64_t v)
 /* "0x" and v in lower-case hex */
 static inline void line_hex(struct line *l, uint64_t v)
 {
-	char b[24], *e = b + sizeof(b), *q = e;
+	char b[24], *e = b + sizeof(b), *q = digits_hex(e, v);
 
-	do {
-		*--q = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
 	*--q = 'x';
 	*--q = '0';
 	line_mem(l, q, (size_t)(e - q));
