@@ -52,6 +52,25 @@ expect_status() {
 	fi
 }
 
+# wait_for COMMAND...: poll COMMAND every 0.05 s until it succeeds, for up
+# to WAIT_SECONDS (60): a loaded CI machine running the suite under TCG
+# may take many seconds to start vmscope; a wait that is met costs nothing
+# more for the bound being long. On time-out it says what it waited for.
+wait_for() {
+	local i
+	for ((i = 0; i < ${WAIT_SECONDS:-60} * 20; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "# waited ${WAIT_SECONDS:-60}s in vain for: $*"
+	return 1
+}
+
+# has FILE REGEX / has_n N FILE REGEX: FILE holds a line matching REGEX, N
+# such lines at least
+has() { grep -q -- "$2" "$1"; }
+has_n() { [ "$(grep -c -- "$3" "$2")" -ge "$1" ]; }
+
 # start_demo [ARGS]: run the demo workload, wait until it mapped everything;
 # sets DEMO_PID and REG_<name>_START / REG_<name>_END.
 start_demo() {
@@ -59,10 +78,7 @@ start_demo() {
 	"$WL/demo" "$@" >"$fifo" 2>"$TMP/demo.err" &
 	DEMO_PID=$!
 	PIDS+=("$DEMO_PID")
-	for _ in $(seq 100); do
-		grep -q '^ready$' "$fifo" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_for has "$fifo" '^ready$'
 	grep -q '^ready$' "$fifo" || { echo "# demo did not start"; cat "$TMP/demo.err"; return 1; }
 	while read -r name s e; do
 		[ "$name" = ready ] && continue

@@ -117,11 +117,11 @@ fi
 DRIVERS_HOLD_MS=0 "$D" -w bpfmap packet io_uring perf >"$TMP/hold.out" &
 hpid=$!
 PIDS+=("$hpid")
-for _ in $(seq 100); do grep -q '^touched' "$TMP/hold.out" && break; sleep 0.05; done
+wait_for has "$TMP/hold.out" '^touched'
 "$VMSCOPE" --json driver -p "$hpid" -o "$TMP/p.json" 2>"$TMP/p.err" &
 vpid=$!
 PIDS+=("$vpid")
-for _ in $(seq 600); do grep -q 'ready in' "$TMP/p.err" && break; sleep 0.05; done
+wait_for has "$TMP/p.err" 'ready in'
 for kind in bpfmap packet; do
 	read -r _ _ s e < <(grep "^map $kind " "$TMP/hold.out")
 	# pagemap sees these (not PFNMAP): its frames, as runs, must be ours
@@ -146,14 +146,14 @@ check "driver -p: the five mappings reported as existing" \
 "$VMSCOPE" --json driver --dev 'anon_inode:[perf_event]' -o "$TMP/dev.json" 2>"$TMP/dev.err" &
 vpid=$!
 PIDS+=("$vpid")
-for _ in $(seq 600); do grep -q 'ready in' "$TMP/dev.err" && break; sleep 0.05; done
+wait_for has "$TMP/dev.err" 'ready in'
 # the default hold (300 ms) keeps the mappings alive until reported: this
 # is about --dev's filter; exits racing the report are tested above
 "$D" bpfmap perf io_uring >"$TMP/dev.out" &
 p1=$!
 wait "$p1"
 # the perf ring's report (slow under ASan), then a little for any other
-for _ in $(seq 200); do grep -q '"type":"mapping"' "$TMP/dev.json" 2>/dev/null && break; sleep 0.05; done
+wait_for has "$TMP/dev.json" '"type":"mapping"'
 sleep 0.3
 # a mapping whose process is gone when vmscope reads its record (vmscope
 # stopped meanwhile): only the kernel's name of the file is left to match
@@ -162,7 +162,7 @@ DRIVERS_HOLD_MS=0 "$D" perf bpfmap >"$TMP/dev2.out" &
 p2=$!
 wait "$p2"
 kill -CONT "$vpid"
-for _ in $(seq 200); do [ "$(grep -c '"type":"mapping"' "$TMP/dev.json")" -ge 2 ] && break; sleep 0.05; done
+wait_for has_n 2 "$TMP/dev.json" '"type":"mapping"'
 sleep 0.3
 kill -INT "$vpid"
 wait "$vpid"

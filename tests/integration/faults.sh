@@ -53,20 +53,17 @@ check "every fault has its VMA: the launcher's before exec, exec's own (kernel m
 "$F" hold 4 >"$TMP/hold.out" &
 hpid=$!
 PIDS+=("$hpid")
-for _ in $(seq 100); do grep -q '^region' "$TMP/hold.out" && break; sleep 0.05; done
+wait_for has "$TMP/hold.out" '^region'
 read -r _ rs re < <(grep '^region' "$TMP/hold.out")
 "$VMSCOPE" --json faults -p "$hpid" -o "$TMP/hold.json" 2>"$TMP/hold.err" &
 vpid=$!
-for _ in $(seq 100); do grep -q 'ready in' "$TMP/hold.err" && break; sleep 0.05; done
+wait_for has "$TMP/hold.err" 'ready in'
 kill -USR1 "$hpid"
-for _ in $(seq 100); do grep -q '^touched' "$TMP/hold.out" && break; sleep 0.05; done
+wait_for has "$TMP/hold.out" '^touched'
 "$WL/pagemap_dump" "$hpid" "${rs#0x}" "${re#0x}" | awk '{ print $1, $4 }' >"$TMP/pagemap"
 # the page flags are read in batches: let vmscope write them before the
 # target exits and frees the pages
-for _ in $(seq 100); do
-	[ "$(grep -c '"type":"fault"' "$TMP/hold.json")" -ge 1024 ] && break
-	sleep 0.05
-done
+wait_for has_n 1024 "$TMP/hold.json" '"type":"fault"'
 kill -TERM "$hpid"
 wait "$vpid"
 st=$?
@@ -155,12 +152,12 @@ check "--interval 1: periodic lines, then the summary" \
 "$F" spread 400 >"$TMP/spread.out" &
 spid=$!
 PIDS+=("$spid")
-for _ in $(seq 100); do grep -q '^region' "$TMP/spread.out" && break; sleep 0.05; done
+wait_for has "$TMP/spread.out" '^region'
 read -r _ ss _ < <(grep '^region' "$TMP/spread.out")
 "$VMSCOPE" --json faults --summary -p "$spid" -o "$TMP/spread.json" 2>"$TMP/spread.err" &
-for _ in $(seq 100); do grep -q 'ready in' "$TMP/spread.err" && break; sleep 0.05; done
+wait_for has "$TMP/spread.err" 'ready in'
 kill -USR1 "$spid"
-for _ in $(seq 100); do [ -s "$TMP/spread.json" ] && break; sleep 0.05; done
+wait_for test -s "$TMP/spread.json"
 check "--summary: 400 VMAs of 801 each with its one write, filed by VMA in the kernel" \
 	jq -se --arg s "$ss" '.[-1] as $r | ($s | ltrimstr("0x") | explode |
 	  reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end))) as $b |
@@ -197,7 +194,7 @@ fi
 vpid=$!
 # a signal before vmscope took its signals over would find a background
 # job's SIGINT ignored: wait until it is ready (slow VMs take a second)
-for _ in $(seq 200); do grep -q 'ready in' "$TMP/int.err" && break; sleep 0.05; done
+wait_for has "$TMP/int.err" 'ready in'
 kill -INT "$vpid"
 wait "$vpid"
 st=$?
@@ -209,15 +206,15 @@ check "SIGINT: exit 0 and a summary line" \
 "$F" hold 16 >"$TMP/lost.out" &
 hpid=$!
 PIDS+=("$hpid")
-for _ in $(seq 100); do grep -q '^region' "$TMP/lost.out" && break; sleep 0.05; done
+wait_for has "$TMP/lost.out" '^region'
 "$VMSCOPE" --json faults -p "$hpid" --ring-size 4096 -o "$TMP/lost.json" 2>"$TMP/lost.err" &
 vpid=$!
-for _ in $(seq 100); do grep -q 'ready in' "$TMP/lost.err" && break; sleep 0.05; done
+wait_for has "$TMP/lost.err" 'ready in'
 # vmscope stopped while the target faults: the 4 KiB ring fills, the rest
 # must be counted as lost
 kill -STOP "$vpid"
 kill -USR1 "$hpid"
-for _ in $(seq 100); do grep -q '^touched' "$TMP/lost.out" && break; sleep 0.05; done
+wait_for has "$TMP/lost.out" '^touched'
 kill -CONT "$vpid"
 # SIGKILL: a normal exit runs libc code that may fault once more
 { kill -KILL "$hpid"; wait "$hpid"; } 2>/dev/null

@@ -28,7 +28,7 @@ raw() { LC_ALL=C grep -qaP '[\x00-\x08\x0b-\x1f\x7f\x80-\xff]' "$1"; }
 "$WL/mmcalls" hold 20 "${paths[@]}" >"$TMP/hold.out" 2>&1 &
 hpid=$!
 PIDS+=("$hpid")
-for _ in $(seq 100); do grep -q ready "$TMP/hold.out" && break; sleep 0.05; done
+wait_for has "$TMP/hold.out" 'ready'
 
 "$VMSCOPE" --json maps "$hpid" >"$TMP/maps.json" 2>/dev/null
 check "maps --json: valid JSON with every hostile mapping" \

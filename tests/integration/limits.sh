@@ -29,7 +29,7 @@ LIMIT=65536	# KiB: bounded, whatever the number of VMAs
 "$WL/bigmap" vmas $N >"$TMP/vmas.out" &
 bpid=$!
 PIDS+=("$bpid")
-for _ in $(seq 600); do grep -q '^ready' "$TMP/vmas.out" && break; sleep 0.1; done
+wait_for has "$TMP/vmas.out" '^ready'
 nv=$(wc -l <"/proc/$bpid/maps")
 check "the workload holds $N VMAs and more ($nv)" test "$nv" -ge $N
 
@@ -74,7 +74,7 @@ wait "$bpid" 2>/dev/null
 "$WL/bigmap" sparse-tib 128 64 >"$TMP/sparse.out" &
 spid=$!
 PIDS+=("$spid")
-for _ in $(seq 100); do grep -q '^ready' "$TMP/sparse.out" && break; sleep 0.1; done
+wait_for has "$TMP/sparse.out" '^ready'
 read -r s e <"$TMP/sparse.out"
 tib=$(( (e - s) >> 40 ))
 echo "# sparse mapping: $tib TiB"

@@ -76,9 +76,9 @@ check "human output fits 80 columns" test "$(awk '{ if (length($0) > m) m = leng
 check "human output has one row per VMA" test "$(($(wc -l <"$TMP/plain") - 1))" -eq "$(wc -l <"/proc/$pid/maps")"
 
 # a real interpreter process
-perl -e 'my @a = (1) x 100000; sleep 30' &
+perl -e '$| = 1; my @a = (1) x 100000; print "ready\n"; sleep 30' >"$TMP/perl.out" &
 PIDS+=($!)
-sleep 0.3
+wait_for has "$TMP/perl.out" '^ready'
 "$VMSCOPE" --json maps $! >"$TMP/perl.json"
 jq -r '.[] | "\(.start|ltrimstr("0x"))-\(.end|ltrimstr("0x")) \(.perms) \(.path // "")"' "$TMP/perl.json" \
 	| sed 's/ *$//' >"$TMP/ours.txt"

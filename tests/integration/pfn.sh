@@ -41,7 +41,7 @@ check "file: mapcount equals kpagecount on every page" diff -q "$TMP/mc.oracle" 
 "$WL/bigmap" cow 8 >"$TMP/cow.out" &
 cpid=$!
 PIDS+=("$cpid")
-for _ in $(seq 100); do grep -q '^ready' "$TMP/cow.out" && break; sleep 0.05; done
+wait_for has "$TMP/cow.out" '^ready'
 read -r cs ce <"$TMP/cow.out"
 mapcounts "$cpid" "$cs" "$ce"
 check "fork-shared anon: mapcount equals kpagecount on every page" diff -q "$TMP/mc.oracle" "$TMP/mc.ours"
@@ -142,7 +142,7 @@ fi
 (sleep 0.1 & exec sleep 5) &
 zparent=$!
 PIDS+=("$zparent")
-sleep 0.5
+wait_for sh -c "ps -o stat= --ppid $zparent | grep -q Z"
 zpid=$(ps -o pid= --ppid "$zparent" | tr -d ' ')
 for cmd in "maps $zpid" "pfn $zpid 0x400000" "walk $zpid 0x400000"; do
 	# shellcheck disable=SC2086

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 "$WL/mmcalls" churn 900 >"$TMP/churn.out" &	# killed at the end (slow VMs take long)
 cpid=$!
 PIDS+=("$cpid")
-for _ in $(seq 100); do grep -q ready "$TMP/churn.out" && break; sleep 0.05; done
+wait_for has "$TMP/churn.out" 'ready'
 
 bad=0 runs=0 changed=0
 for i in $(seq 15); do

@@ -132,7 +132,7 @@ tpid=$!
 PIDS+=("$tpid")
 "$VMSCOPE" --json trace -p "$tpid" -o "$TMP/p.json" 2>"$TMP/p.err" &
 vpid=$!
-for _ in $(seq 300); do grep -q ready "$TMP/p.err" && break; sleep 0.02; done
+wait_for has "$TMP/p.err" 'ready'
 touch "$TMP/go"
 wait "$vpid"
 st=$?
@@ -151,9 +151,9 @@ done
 check "-p of a process that exits during start-up: the run ends (4 tries)" test "$hung" -eq 0
 
 # 7. SIGINT: summary and a clean exit
-"$VMSCOPE" --json trace --comm vmscope-nothing -o "$TMP/int.json" 2>/dev/null &
+"$VMSCOPE" --json trace --comm vmscope-nothing -o "$TMP/int.json" 2>"$TMP/int.err" &
 vpid=$!
-sleep 0.5
+wait_for has "$TMP/int.err" 'ready in'
 kill -INT "$vpid"
 wait "$vpid"
 st=$?
@@ -183,12 +183,12 @@ check "human output: a summary table" grep -q "^mode $MODE, .* 0 lost$" "$TMP/pl
 "$MM" late 60 "$MM" >"$TMP/late.out" &
 lpid=$!
 PIDS+=("$lpid")
-for _ in $(seq 200); do grep -q ready "$TMP/late.out" && break; sleep 0.05; done
+wait_for has "$TMP/late.out" 'ready'
 ( "$VMSCOPE" trace -p "$lpid" 2>"$TMP/live.err" | cat >"$TMP/live.txt" ) &
 vsub=$!
-for _ in $(seq 400); do grep -q 'ready in' "$TMP/live.err" && break; sleep 0.05; done
+wait_for has "$TMP/live.err" 'ready in'
 kill -USR1 "$lpid"
-for _ in $(seq 200); do grep -q 'mmap(.*mmcalls>' "$TMP/live.txt" 2>/dev/null && break; sleep 0.05; done
+wait_for has "$TMP/live.txt" 'mmap(.*mmcalls>'
 check "live output: a call reaches a pipe at once, not at the end" \
 	sh -c "grep -q 'mmap(.*mmcalls>' '$TMP/live.txt' && ! grep -q '^mode ' '$TMP/live.txt'"
 grep -q 'mmap(.*mmcalls>' "$TMP/live.txt" ||
