@@ -54,6 +54,12 @@ bpftrace_vs() {
 	echo "  bpftrace $1: ${bt}s = $(ratio "$bt" "$2")x"
 }
 
+# BT=bt: bpftrace's counting floors join the alternating runs
+BT=
+if command -v bpftrace >/dev/null; then BT=bt; else
+	echo "bench: bpftrace not installed: no per-event floors (apt-get install bpftrace)"
+fi
+
 start() {
 	local f=$B/wl.$$.out
 	"$W/bigmap" "$@" >"$f" &
@@ -106,10 +112,14 @@ echo "== trace: ${BENCH_PAIRS:-1000000} mmap/munmap pairs (BENCH_PAIRS to change
 # measured on its own below. Configurations alternate.
 N=${BENCH_PAIRS:-1000000}
 MM=$W/mmcalls
+# the floor of any per-call BPF: one counting program at entry and one at
+# exit of every system call, as vmscope attaches
+BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
 for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
-	for cfg in base human json; do
+	for cfg in base human json $BT; do
 		case $cfg in
 		base) o=$("$MM" loop "$N") ;;
+		bt) o=$(bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" 2>/dev/null) ;;
 		human) o=$("$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" 2>/dev/null) ;;
 		json) o=$("$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" 2>/dev/null) ;;
 		esac
@@ -121,6 +131,9 @@ printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} r
 	"$(best_of t_base)" "$(median_of t_base)"
 echo "  vmscope trace -o FILE:                 $(ratios t_human t_base) (target <= 1.3x)"
 echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base), lost $lost"
+if [ -n "$BT" ]; then
+	echo "  bpftrace counting at entry and exit:   $(ratios t_bt t_base) (the floor of per-call BPF)"
+fi
 whole=$(best 1 "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N")
 wbase=$(best 1 "$MM" loop "$N")
 echo "  whole runs, start-up and drain included: $(ratio "$whole" "$wbase")x"
@@ -150,10 +163,13 @@ echo "== faults: touch ${BENCH_FAULT_MB:-2048} MiB twice, 4K pages (BENCH_FAULT_
 # not in the ratio; configurations alternate.
 FMB=${BENCH_FAULT_MB:-2048}
 F=$W/faulter
+# the floor of any per-fault BPF: one counting program on the tracepoint
+BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
 for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
-	for cfg in base json summary latency_json latency_summary; do
+	for cfg in base json summary latency_json latency_summary $BT; do
 		case $cfg in
 		base) o=$("$F" twice "$FMB") ;;
+		bt) o=$(bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" 2>/dev/null) ;;
 		json) o=$("$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" 2>/dev/null) ;;
 		summary) o=$("$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" 2>/dev/null) ;;
 		latency_json) o=$("$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
@@ -168,6 +184,9 @@ printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5
 echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base) (target <= 1.15x)"
 jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
 echo "  vmscope faults --summary:              $(ratios f_summary f_base) (target <= 1.10x)"
+if [ -n "$BT" ]; then
+	echo "  bpftrace counting on the tracepoint:   $(ratios f_bt f_base) (the floor of per-fault BPF)"
+fi
 jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
 echo "  with --latency (every fault's outcome sampled):"
 echo "    --json faults -L:                    $(ratios f_latency_json f_base)"
