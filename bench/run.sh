@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vmscope benchmarks: ratios measured side by side in one run (never
 # absolute thresholds: these machines are noisy). `make bench`.
+# BENCH_ONLY="trace faults" runs only those parts (pfn maps trace faults).
 set -u
 OUT=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -69,139 +70,152 @@ start() {
 	read -r WSTART WEND <"$f"
 }
 
-echo "== pfn over 2 GiB of populated anonymous memory (4K pages)"
-start anon 2048
-floor=$(best 5 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
-kfloor=$(best 5 "$B/pagemap_floor" -k "$WPID" "${WSTART#0x}" "${WEND#0x}")
-ffloor=$(best 5 "$B/pagemap_floor" -f "$WPID" "${WSTART#0x}" "${WEND#0x}")
-runs=$(best 5 "$V" pfn "$WPID" "$WSTART-$WEND")
-json=$(best 3 "$V" --json pfn "$WPID" "$WSTART-$WEND")
-echo "  bare 8 MiB-chunk pagemap read (floor): ${floor}s"
-echo "  the same + bare kpageflags/kpagecount reads of its PFNs, sorted,"
-echo "    one pread per adjacent run (the kernel's cost of the data):"
-echo "                                         ${kfloor}s  = $(ratio "$kfloor" "$floor")x floor"
-echo "    the same with kpageflags only:       ${ffloor}s  = $(ratio "$ffloor" "$floor")x floor"
-echo "  vmscope pfn (runs, human):             ${runs}s  = $(ratio "$runs" "$floor")x floor (target <= 3x), $(ratio "$runs" "$kfloor")x the kernel's"
-echo "  vmscope --json pfn:                    ${json}s  = $(ratio "$json" "$floor")x floor"
-kill "$WPID"
+bench_pfn() {
+	echo "== pfn over 2 GiB of populated anonymous memory (4K pages)"
+	start anon 2048
+	floor=$(best 5 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
+	kfloor=$(best 5 "$B/pagemap_floor" -k "$WPID" "${WSTART#0x}" "${WEND#0x}")
+	ffloor=$(best 5 "$B/pagemap_floor" -f "$WPID" "${WSTART#0x}" "${WEND#0x}")
+	runs=$(best 5 "$V" pfn "$WPID" "$WSTART-$WEND")
+	json=$(best 3 "$V" --json pfn "$WPID" "$WSTART-$WEND")
+	echo "  bare 8 MiB-chunk pagemap read (floor): ${floor}s"
+	echo "  the same + bare kpageflags/kpagecount reads of its PFNs, sorted,"
+	echo "    one pread per adjacent run (the kernel's cost of the data):"
+	echo "                                         ${kfloor}s  = $(ratio "$kfloor" "$floor")x floor"
+	echo "    the same with kpageflags only:       ${ffloor}s  = $(ratio "$ffloor" "$floor")x floor"
+	echo "  vmscope pfn (runs, human):             ${runs}s  = $(ratio "$runs" "$floor")x floor (target <= 3x), $(ratio "$runs" "$kfloor")x the kernel's"
+	echo "  vmscope --json pfn:                    ${json}s  = $(ratio "$json" "$floor")x floor"
+	kill "$WPID"
 
-echo "== pfn over a sparse 1 TiB mapping with 1 GiB touched (512 pieces)"
-start sparse 1024 1024
-sparse=$(best 3 "$V" pfn "$WPID" "$WSTART-$WEND")
-sfloor=$(best 1 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
-echo "  vmscope pfn:                           ${sparse}s (target < 0.3s)"
-echo "  bare pagemap read of the whole range:  ${sfloor}s  = $(ratio "$sfloor" "$sparse")x slower than vmscope"
-rss=$( { /usr/bin/time -f %M "$V" pfn "$WPID" "$WSTART-$WEND" >/dev/null; } 2>&1 | tail -1)
-echo "  vmscope peak RSS on 1 TiB:             ${rss} KiB (bounded: streamed)"
-kill "$WPID"
+	echo "== pfn over a sparse 1 TiB mapping with 1 GiB touched (512 pieces)"
+	start sparse 1024 1024
+	sparse=$(best 3 "$V" pfn "$WPID" "$WSTART-$WEND")
+	sfloor=$(best 1 "$B/pagemap_floor" "$WPID" "${WSTART#0x}" "${WEND#0x}")
+	echo "  vmscope pfn:                           ${sparse}s (target < 0.3s)"
+	echo "  bare pagemap read of the whole range:  ${sfloor}s  = $(ratio "$sfloor" "$sparse")x slower than vmscope"
+	rss=$( { /usr/bin/time -f %M "$V" pfn "$WPID" "$WSTART-$WEND" >/dev/null; } 2>&1 | tail -1)
+	echo "  vmscope peak RSS on 1 TiB:             ${rss} KiB (bounded: streamed)"
+	kill "$WPID"
+}
 
-echo "== maps of a process with 20,000 VMAs"
-start vmas 20000
-n=$(wc -l <"/proc/$WPID/maps")
-m=$(best 5 "$V" maps "$WPID")
-if command -v pmap >/dev/null; then
-	p=$(best 5 pmap -X "$WPID")
-	echo "  $n VMAs: vmscope maps ${m}s, pmap -X ${p}s = vmscope $(ratio "$p" "$m")x faster (target > 1x)"
-else
-	echo "  $n VMAs: vmscope maps ${m}s (pmap missing: install procps)"
-fi
-kill "$WPID"
+bench_maps() {
+	echo "== maps of a process with 20,000 VMAs"
+	start vmas 20000
+	n=$(wc -l <"/proc/$WPID/maps")
+	m=$(best 5 "$V" maps "$WPID")
+	if command -v pmap >/dev/null; then
+		p=$(best 5 pmap -X "$WPID")
+		echo "  $n VMAs: vmscope maps ${m}s, pmap -X ${p}s = vmscope $(ratio "$p" "$m")x faster (target > 1x)"
+	else
+		echo "  $n VMAs: vmscope maps ${m}s (pmap missing: install procps)"
+	fi
+	kill "$WPID"
+}
 
-echo "== trace: ${BENCH_PAIRS:-1000000} mmap/munmap pairs (BENCH_PAIRS to change)"
-# The workload times its own pairs ("wall S"): vmscope's start-up is
-# measured on its own below. Configurations alternate.
-N=${BENCH_PAIRS:-1000000}
-MM=$W/mmcalls
-# the floor of any per-call BPF: one counting program at entry and one at
-# exit of every system call, as vmscope attaches
-BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
-for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
-	for cfg in base human json $BT; do
-		case $cfg in
-		base) o=$("$MM" loop "$N") ;;
-		bt) o=$(bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" 2>/dev/null) ;;
-		human) o=$("$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" 2>/dev/null) ;;
-		json) o=$("$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" 2>/dev/null) ;;
-		esac
-		keep "t_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
+bench_trace() {
+	echo "== trace: ${BENCH_PAIRS:-1000000} mmap/munmap pairs (BENCH_PAIRS to change)"
+	# The workload times its own pairs ("wall S"): vmscope's start-up is
+	# measured on its own below. Configurations alternate.
+	N=${BENCH_PAIRS:-1000000}
+	MM=$W/mmcalls
+	# the floor of any per-call BPF: one counting program at entry and one at
+	# exit of every system call, as vmscope attaches
+	BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
+	for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
+		for cfg in base human json $BT; do
+			case $cfg in
+			base) o=$("$MM" loop "$N") ;;
+			bt) o=$(bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" 2>/dev/null) ;;
+			human) o=$("$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" 2>/dev/null) ;;
+			json) o=$("$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" 2>/dev/null) ;;
+			esac
+			keep "t_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
+		done
 	done
-done
-lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
-printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} runs):" \
-	"$(best_of t_base)" "$(median_of t_base)"
-echo "  vmscope trace -o FILE:                 $(ratios t_human t_base) (target <= 1.3x)"
-echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base), lost $lost"
-if [ -n "$BT" ]; then
-	echo "  bpftrace counting at entry and exit:   $(ratios t_bt t_base) (the floor of per-call BPF)"
-fi
-whole=$(best 1 "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N")
-wbase=$(best 1 "$MM" loop "$N")
-echo "  whole runs, start-up and drain included: $(ratio "$whole" "$wbase")x"
-# the others are one to two orders slower: a tenth of the pairs, same ratio
-n10=$((N / 10))
-base10=$(wall "$MM" loop "$n10")
-st=$(wall strace -f -e trace=%memory -o "$B/strace.txt" "$MM" loop "$n10")
-echo "  strace -f -e trace=%memory ($n10 pairs): $(ratio "$st" "$base10")x"
-if perf trace -e mmap -o /dev/null true >/dev/null 2>&1; then
-	pt=$(wall perf trace -e mmap,munmap -o "$B/perf.txt" "$MM" loop "$n10")
-	echo "  perf trace -e mmap,munmap ($n10 pairs): $(ratio "$pt" "$base10")x"
-else
-	echo "  perf trace: cannot run here ($(perf trace -e mmap -o /dev/null true 2>&1 | head -1))"
-fi
-bpftrace_vs "printf per call ($n10 pairs)" "$base10" \
-	'tracepoint:syscalls:sys_exit_mmap,tracepoint:syscalls:sys_exit_munmap { printf("%d\n", args->ret); }' \
-	"$MM loop $n10"
-rm -f "$B/trace.txt" "$B/trace.json" "$B/strace.txt" "$B/perf.txt" "$B/bt.txt"
+	lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
+	printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} runs):" \
+		"$(best_of t_base)" "$(median_of t_base)"
+	echo "  vmscope trace -o FILE:                 $(ratios t_human t_base) (target <= 1.3x)"
+	echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base), lost $lost"
+	if [ -n "$BT" ]; then
+		echo "  bpftrace counting at entry and exit:   $(ratios t_bt t_base) (the floor of per-call BPF)"
+	fi
+	whole=$(best 1 "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N")
+	wbase=$(best 1 "$MM" loop "$N")
+	echo "  whole runs, start-up and drain included: $(ratio "$whole" "$wbase")x"
+	# the others are one to two orders slower: a tenth of the pairs, same ratio
+	n10=$((N / 10))
+	base10=$(wall "$MM" loop "$n10")
+	st=$(wall strace -f -e trace=%memory -o "$B/strace.txt" "$MM" loop "$n10")
+	echo "  strace -f -e trace=%memory ($n10 pairs): $(ratio "$st" "$base10")x"
+	if perf trace -e mmap -o /dev/null true >/dev/null 2>&1; then
+		pt=$(wall perf trace -e mmap,munmap -o "$B/perf.txt" "$MM" loop "$n10")
+		echo "  perf trace -e mmap,munmap ($n10 pairs): $(ratio "$pt" "$base10")x"
+	else
+		echo "  perf trace: cannot run here ($(perf trace -e mmap -o /dev/null true 2>&1 | head -1))"
+	fi
+	bpftrace_vs "printf per call ($n10 pairs)" "$base10" \
+		'tracepoint:syscalls:sys_exit_mmap,tracepoint:syscalls:sys_exit_munmap { printf("%d\n", args->ret); }' \
+		"$MM loop $n10"
+	rm -f "$B/trace.txt" "$B/trace.json" "$B/strace.txt" "$B/perf.txt" "$B/bt.txt"
 
-echo "== trace: start to attached"
-for _ in 1 2 3; do "$V" trace -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
-tt=$(best 5 "$V" trace -o /dev/null -- true)
-echo "  whole 'vmscope trace -- true': ${tt}s (target: attached <= 0.1s)"
+	echo "== trace: start to attached"
+	for _ in 1 2 3; do "$V" trace -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
+	tt=$(best 5 "$V" trace -o /dev/null -- true)
+	echo "  whole 'vmscope trace -- true': ${tt}s (target: attached <= 0.1s)"
+}
 
-echo "== faults: touch ${BENCH_FAULT_MB:-2048} MiB twice, 4K pages (BENCH_FAULT_MB to change)"
-# The workload times its own touching ("wall S"), so vmscope's start-up is
-# not in the ratio; configurations alternate.
-FMB=${BENCH_FAULT_MB:-2048}
-F=$W/faulter
-# the floor of any per-fault BPF: one counting program on the tracepoint
-BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
-for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
-	for cfg in base json summary latency_json latency_summary $BT; do
-		case $cfg in
-		base) o=$("$F" twice "$FMB") ;;
-		bt) o=$(bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" 2>/dev/null) ;;
-		json) o=$("$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" 2>/dev/null) ;;
-		summary) o=$("$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" 2>/dev/null) ;;
-		latency_json) o=$("$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
-		latency_summary) o=$("$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
-		esac
-		keep "f_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
+bench_faults() {
+	echo "== faults: touch ${BENCH_FAULT_MB:-2048} MiB twice, 4K pages (BENCH_FAULT_MB to change)"
+	# The workload times its own touching ("wall S"), so vmscope's start-up is
+	# not in the ratio; configurations alternate.
+	FMB=${BENCH_FAULT_MB:-2048}
+	F=$W/faulter
+	# the floor of any per-fault BPF: one counting program on the tracepoint
+	BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
+	for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
+		for cfg in base json summary latency_json latency_summary $BT; do
+			case $cfg in
+			base) o=$("$F" twice "$FMB") ;;
+			bt) o=$(bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" 2>/dev/null) ;;
+			json) o=$("$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" 2>/dev/null) ;;
+			summary) o=$("$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" 2>/dev/null) ;;
+			latency_json) o=$("$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
+			latency_summary) o=$("$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
+			esac
+			keep "f_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
+		done
 	done
-done
-nev=$(grep -c '"type":"fault"' "$B/faults.json")
-printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5} runs):" \
-	"$(best_of f_base)" "$(median_of f_base)"
-echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base) (target <= 1.15x)"
-jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
-echo "  vmscope faults --summary:              $(ratios f_summary f_base) (target <= 1.10x)"
-if [ -n "$BT" ]; then
-	echo "  bpftrace counting on the tracepoint:   $(ratios f_bt f_base) (the floor of per-fault BPF)"
-fi
-jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
-echo "  with --latency (every fault's outcome sampled):"
-echo "    --json faults -L:                    $(ratios f_latency_json f_base)"
-echo "    faults -L --summary:                 $(ratios f_latency_summary f_base)"
-fbase=$(wall "$F" twice "$FMB")
-if perf trace --pf=all -o /dev/null true >/dev/null 2>&1; then
-	pf=$(wall perf trace --no-syscalls --pf=all -o "$B/perf.txt" "$F" twice "$FMB")
-	echo "  perf trace --pf=all:                   ${pf}s = $(ratio "$pf" "$fbase")x"
-else
-	echo "  perf trace --pf=all: cannot run here ($(perf trace --pf=all -o /dev/null true 2>&1 | head -1))"
-fi
-bpftrace_vs "printf per fault" "$fbase" \
-	'tracepoint:exceptions:page_fault_user { printf("%lx %lx\n", args->address, args->error_code); }' \
-	"$F twice $FMB"
-rm -f "$B/faults.json" "$B/faults.sum" "$B/perf.txt" "$B/bt.txt"
+	nev=$(grep -c '"type":"fault"' "$B/faults.json")
+	printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5} runs):" \
+		"$(best_of f_base)" "$(median_of f_base)"
+	echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base) (target <= 1.15x)"
+	jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
+	echo "  vmscope faults --summary:              $(ratios f_summary f_base) (target <= 1.10x)"
+	jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
+	if [ -n "$BT" ]; then
+		echo "  bpftrace counting on the tracepoint:   $(ratios f_bt f_base) (the floor of per-fault BPF)"
+	fi
+	echo "  with --latency (every fault's outcome sampled):"
+	echo "    --json faults -L:                    $(ratios f_latency_json f_base)"
+	echo "    faults -L --summary:                 $(ratios f_latency_summary f_base)"
+	fbase=$(wall "$F" twice "$FMB")
+	if perf trace --pf=all -o /dev/null true >/dev/null 2>&1; then
+		pf=$(wall perf trace --no-syscalls --pf=all -o "$B/perf.txt" "$F" twice "$FMB")
+		echo "  perf trace --pf=all:                   ${pf}s = $(ratio "$pf" "$fbase")x"
+	else
+		echo "  perf trace --pf=all: cannot run here ($(perf trace --pf=all -o /dev/null true 2>&1 | head -1))"
+	fi
+	bpftrace_vs "printf per fault" "$fbase" \
+		'tracepoint:exceptions:page_fault_user { printf("%lx %lx\n", args->address, args->error_code); }' \
+		"$F twice $FMB"
+	rm -f "$B/faults.json" "$B/faults.sum" "$B/perf.txt" "$B/bt.txt"
 
-echo "== faults: start to attached"
-for _ in 1 2 3; do "$V" faults -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
+	echo "== faults: start to attached"
+	for _ in 1 2 3; do "$V" faults -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
+}
+
+# BENCH_ONLY="trace faults": only these parts
+for part in ${BENCH_ONLY:-pfn maps trace faults}; do
+	"bench_$part"
+done
