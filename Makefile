@@ -102,7 +102,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(SAN_FLAGS) -o $@
 
 $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/vmlinux $(OUTPUT)/obj/procfs \
-$(OUTPUT)/obj/output $(OUTPUT)/workloads $(OUTPUT)/tests:
+$(OUTPUT)/obj/output $(OUTPUT)/workloads $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 -include $(OBJS:.o=.d)
@@ -143,7 +143,19 @@ test-unit: all $(UNIT_BINS)
 test-integration: all
 	$(Q)./tests/run.sh --integration $(OUTPUT)
 
-bench: all
+# bench/floor: the cheapest per-event BPF, for the benchmark's floors
+BENCH_TOOLS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/floor.bpf.o
+
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX_H) | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(OUTPUT)/vmlinux -c $< -o $@
+
+$(OUTPUT)/bench/floor: bench/floor.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 $< -lbpf -o $@
+
+bench: all $(BENCH_TOOLS)
 	$(Q)./bench/run.sh $(OUTPUT)
 	$(Q)./bench/bpfcost.sh $(OUTPUT)
 

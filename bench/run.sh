@@ -55,10 +55,14 @@ bpftrace_vs() {
 	echo "  bpftrace $1: ${bt}s = $(ratio "$bt" "$2")x"
 }
 
-# BT=bt: bpftrace's counting floors join the alternating runs
-BT=
+# FL=fl: one counter per event (bench/floor.bpf.c), the floor of what any
+# per-event BPF costs, joins the alternating runs; BT=bt: bpftrace's count
+FL= BT=
+if [ -x "$B/floor" ] && [ -f "$B/floor.bpf.o" ]; then FL=fl; else
+	echo "bench: $B/floor not built (make bench builds it): no per-event floors"
+fi
 if command -v bpftrace >/dev/null; then BT=bt; else
-	echo "bench: bpftrace not installed: no per-event floors (apt-get install bpftrace)"
+	echo "bench: bpftrace not installed: not compared (apt-get install bpftrace)"
 fi
 
 start() {
@@ -122,9 +126,10 @@ bench_trace() {
 	# exit of every system call, as vmscope attaches
 	BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
 	for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
-		for cfg in base human json $BT; do
+		for cfg in base human json $FL $BT; do
 			case $cfg in
 			base) o=$("$MM" loop "$N") ;;
+			fl) o=$("$B/floor" "$B/floor.bpf.o" calls "$MM" loop "$N" 2>/dev/null) ;;
 			bt) o=$(bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" 2>/dev/null) ;;
 			human) o=$("$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" 2>/dev/null) ;;
 			json) o=$("$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" 2>/dev/null) ;;
@@ -137,8 +142,11 @@ bench_trace() {
 		"$(best_of t_base)" "$(median_of t_base)"
 	echo "  vmscope trace -o FILE:                 $(ratios t_human t_base) (target <= 1.3x)"
 	echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base), lost $lost"
+	if [ -n "$FL" ]; then
+		echo "  a counter at entry and exit (tp_btf):  $(ratios t_fl t_base) (the floor of per-call BPF)"
+	fi
 	if [ -n "$BT" ]; then
-		echo "  bpftrace counting at entry and exit:   $(ratios t_bt t_base) (the floor of per-call BPF)"
+		echo "  bpftrace counting at entry and exit:   $(ratios t_bt t_base)"
 	fi
 	whole=$(best 1 "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N")
 	wbase=$(best 1 "$MM" loop "$N")
@@ -174,9 +182,10 @@ bench_faults() {
 	# the floor of any per-fault BPF: one counting program on the tracepoint
 	BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
 	for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
-		for cfg in base json summary latency_json latency_summary $BT; do
+		for cfg in base json summary latency_json latency_summary $FL $BT; do
 			case $cfg in
 			base) o=$("$F" twice "$FMB") ;;
+			fl) o=$("$B/floor" "$B/floor.bpf.o" faults "$F" twice "$FMB" 2>/dev/null) ;;
 			bt) o=$(bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" 2>/dev/null) ;;
 			json) o=$("$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" 2>/dev/null) ;;
 			summary) o=$("$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" 2>/dev/null) ;;
@@ -193,8 +202,11 @@ bench_faults() {
 	jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
 	echo "  vmscope faults --summary:              $(ratios f_summary f_base) (target <= 1.10x)"
 	jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
+	if [ -n "$FL" ]; then
+		echo "  a counter on page_fault_user (tp_btf): $(ratios f_fl f_base) (the floor of per-fault BPF)"
+	fi
 	if [ -n "$BT" ]; then
-		echo "  bpftrace counting on the tracepoint:   $(ratios f_bt f_base) (the floor of per-fault BPF)"
+		echo "  bpftrace counting on the tracepoint:   $(ratios f_bt f_base)"
 	fi
 	echo "  with --latency (every fault's outcome sampled):"
 	echo "    --json faults -L:                    $(ratios f_latency_json f_base)"
