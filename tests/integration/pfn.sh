@@ -139,11 +139,13 @@ else
 fi
 
 # a zombie's maps read as empty: that is "exited", never "nothing mapped"
-(sleep 0.1 & exec sleep 5) &
+# (its parent, sleep, never reaps it; /proc only: the VM's ps is busybox)
+(sleep 0.1 & echo $! >"$TMP/zpid"; exec sleep 60) &
 zparent=$!
 PIDS+=("$zparent")
-wait_for sh -c "ps -o stat= --ppid $zparent | grep -q Z"
-zpid=$(ps -o pid= --ppid "$zparent" | tr -d ' ')
+wait_for test -s "$TMP/zpid"
+zpid=$(cat "$TMP/zpid")
+wait_for grep -q '^State:.*Z' "/proc/$zpid/status"
 for cmd in "maps $zpid" "pfn $zpid 0x400000" "walk $zpid 0x400000"; do
 	# shellcheck disable=SC2086
 	expect_status "$cmd on a zombie: exit 1" 1 "$VMSCOPE" $cmd
