@@ -122,8 +122,8 @@ bench_trace() {
 	# measured on its own below. Configurations alternate.
 	N=${BENCH_PAIRS:-1000000}
 	MM=$W/mmcalls
-	# the floor of any per-call BPF: one counting program at entry and one at
-	# exit of every system call, as vmscope attaches
+	# bpftrace counting at entry and exit of every system call (its
+	# tracepoint programs copy the arguments first: above the floor)
 	BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
 	for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
 		for cfg in base human json $FL $BT; do
@@ -179,7 +179,7 @@ bench_faults() {
 	# not in the ratio; configurations alternate.
 	FMB=${BENCH_FAULT_MB:-2048}
 	F=$W/faulter
-	# the floor of any per-fault BPF: one counting program on the tracepoint
+	# bpftrace counting on the fault tracepoint (arguments copied first)
 	BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
 	for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
 		for cfg in base json summary latency_json latency_summary $FL $BT; do
