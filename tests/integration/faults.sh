@@ -134,11 +134,17 @@ check "--summary: the 64 MiB region is one VMA row with 16384 writes, top ip tou
 	  (.top_ips[0].sym | startswith("touch")) and .top_ips[0].faults == 16384' "$TMP/sum.json"
 check "--summary --latency: a latency histogram for minor faults" \
 	jq -se '.[0].latency_ns.minor | length > 0 and (map(.count) | add) > 16000' "$TMP/sum.json"
-"$VMSCOPE" --json faults --summary -o "$TMP/lean.json" -- "$F" count 16 >"$TMP/lean.out" 2>/dev/null
+"$VMSCOPE" --json faults --summary -o "$TMP/lean.json" -- "$F" count 16 >"$TMP/lean.out" 2>"$TMP/lean.err"
 read -r _ minflt majflt <"$TMP/lean.out"
+lean='.[0] as $s | (($s.faults - $n) | fabs) <= $n / 100 and
+	  $s.results.minor >= 4096 and ($s.latency_ns == {}) != $m'
 check "--summary without --latency: total within 1% of getrusage, minor counted, $([ $measured = true ] && echo "a histogram all the same" || echo "no histogram")" \
-	jq -se --argjson n "$((minflt + majflt))" --argjson m $measured '.[0] as $s | (($s.faults - $n) | fabs) <= $n / 100 and
-	  $s.results.minor >= 4096 and ($s.latency_ns == {}) != $m' "$TMP/lean.json"
+	jq -se --argjson n "$((minflt + majflt))" --argjson m $measured "$lean" "$TMP/lean.json"
+# it failed once in 490 runs under ASan and not in 15 tries since: if
+# again, the numbers
+jq -se --argjson n "$((minflt + majflt))" --argjson m $measured "$lean" "$TMP/lean.json" >/dev/null 2>&1 ||
+	{ echo "getrusage: $(cat "$TMP/lean.out")"; head -c 600 "$TMP/lean.json"; echo; tail -n 3 "$TMP/lean.err"; } |
+	sed 's/^/#   /'
 "$VMSCOPE" faults --summary -o "$TMP/sum.txt" -- "$F" count 8 >/dev/null 2>&1
 check "--summary human output: totals, a VMA table, top ips, at most 80 columns" \
 	sh -c "grep -q '^[0-9]* faults: minor' '$TMP/sum.txt' && grep -q 'VMA\$' '$TMP/sum.txt' &&
