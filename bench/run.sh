@@ -116,6 +116,40 @@ bench_maps() {
 	kill "$WPID"
 }
 
+# one configuration of each alternating part; wall keeps its "wall S"
+run_t() {
+	case $1 in
+	base) "$MM" loop "$N" ;;
+	fl) "$B/floor" "$B/floor.bpf.o" calls "$MM" loop "$N" ;;
+	bt) bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" ;;
+	human) "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" ;;
+	json) "$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" ;;
+	esac
+}
+run_f() {
+	case $1 in
+	base) "$F" twice "$FMB" ;;
+	fl) "$B/floor" "$B/floor.bpf.o" faults "$F" twice "$FMB" ;;
+	bt) bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" ;;
+	json) "$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" ;;
+	summary) "$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" ;;
+	latency_json) "$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" ;;
+	latency_summary) "$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" ;;
+	esac
+}
+
+# alternate P RUNS CFG...: RUNS rounds of every CFG once (run_P CFG), each
+# run's time kept as P_CFG
+alternate() {
+	local p=$1 runs=$2 cfg
+	shift 2
+	for _ in $(seq "$runs"); do
+		for cfg in "$@"; do
+			keep "${p}_$cfg" "$(wall "run_$p" "$cfg")"
+		done
+	done
+}
+
 bench_trace() {
 	echo "== trace: ${BENCH_PAIRS:-1000000} mmap/munmap pairs (BENCH_PAIRS to change)"
 	# The workload times its own pairs ("wall S"): vmscope's start-up is
@@ -125,18 +159,7 @@ bench_trace() {
 	# bpftrace counting at entry and exit of every system call (its
 	# tracepoint programs copy the arguments first: above the floor)
 	BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
-	for _ in $(seq "${BENCH_TRACE_RUNS:-5}"); do
-		for cfg in base human json $FL $BT; do
-			case $cfg in
-			base) o=$("$MM" loop "$N") ;;
-			fl) o=$("$B/floor" "$B/floor.bpf.o" calls "$MM" loop "$N" 2>/dev/null) ;;
-			bt) o=$(bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" 2>/dev/null) ;;
-			human) o=$("$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" 2>/dev/null) ;;
-			json) o=$("$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" 2>/dev/null) ;;
-			esac
-			keep "t_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
-		done
-	done
+	alternate t "${BENCH_TRACE_RUNS:-5}" base human json $FL $BT
 	lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
 	printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} runs):" \
 		"$(best_of t_base)" "$(median_of t_base)"
@@ -181,20 +204,7 @@ bench_faults() {
 	F=$W/faulter
 	# bpftrace counting on the fault tracepoint (arguments copied first)
 	BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
-	for _ in $(seq "${BENCH_FAULT_RUNS:-5}"); do
-		for cfg in base json summary latency_json latency_summary $FL $BT; do
-			case $cfg in
-			base) o=$("$F" twice "$FMB") ;;
-			fl) o=$("$B/floor" "$B/floor.bpf.o" faults "$F" twice "$FMB" 2>/dev/null) ;;
-			bt) o=$(bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" 2>/dev/null) ;;
-			json) o=$("$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" 2>/dev/null) ;;
-			summary) o=$("$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" 2>/dev/null) ;;
-			latency_json) o=$("$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
-			latency_summary) o=$("$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" 2>/dev/null) ;;
-			esac
-			keep "f_$cfg" "$(echo "$o" | awk '/^wall/ { print $2 }')"
-		done
-	done
+	alternate f "${BENCH_FAULT_RUNS:-5}" base json summary latency_json latency_summary $FL $BT
 	nev=$(grep -c '"type":"fault"' "$B/faults.json")
 	printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5} runs):" \
 		"$(best_of f_base)" "$(median_of f_base)"
