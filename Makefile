@@ -71,10 +71,11 @@ else
 	$(Q)cp bpf/vmlinux/vmlinux.h $@
 endif
 
+BPF_CFLAGS = -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT)/vmlinux
+
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/vmscope_abi.h $(VMLINUX_H) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
-		-I$(OUTPUT)/vmlinux -Iinclude -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Iinclude -c $< -o $@
 
 $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
 	$(call msg,GEN-SKEL,$@)
@@ -148,8 +149,7 @@ BENCH_TOOLS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/floor.bpf.o
 
 $(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX_H) | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
-		-I$(OUTPUT)/vmlinux -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/bench/floor: bench/floor.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
