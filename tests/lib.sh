@@ -78,8 +78,7 @@ start_demo() {
 	"$WL/demo" "$@" >"$fifo" 2>"$TMP/demo.err" &
 	DEMO_PID=$!
 	PIDS+=("$DEMO_PID")
-	wait_for has "$fifo" '^ready$'
-	grep -q '^ready$' "$fifo" || { echo "# demo did not start"; cat "$TMP/demo.err"; return 1; }
+	wait_for has "$fifo" '^ready$' || { echo "# demo did not start"; cat "$TMP/demo.err"; return 1; }
 	while read -r name s e; do
 		[ "$name" = ready ] && continue
 		eval "REG_${name}_START=$s; REG_${name}_END=$e"
