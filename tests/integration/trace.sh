@@ -107,6 +107,15 @@ check "4 threads: 40 one-page mmaps from 4 threads of one process" \
 	jq -se '[.[] | select(.type == "call" and .call == "mmap" and .len == 4096 and .prot == 3 and .tid != .pid)] |
 	  length == 40 and ([.[].tid] | unique | length) == 4 and ([.[].pid] | unique | length) == 1' "$TMP/thr.json"
 
+# 4b. munmap's VMAs when another thread changed them after this thread's
+# mmap (what a kept VMA must not hide)
+"$VMSCOPE" --json trace -o "$TMP/split.json" -- "$MM" split 2>/dev/null
+check "munmap after another thread's mprotect split the mapping: both pieces removed" \
+	jq -se '[.[] | select(.type == "call")] as $c |
+	  ($c | map(select(.call == "mprotect" and .len == 4096 and .tid != .pid)) | length) == 1 and
+	  any($c[]; .call == "munmap" and .len == 8192 and .ret == 0 and
+	    ([.vmas_removed[].perms] == ["rw-p", "r--p"]))' "$TMP/split.json"
+
 # 5. exit statuses
 expect_status "-- CMD: vmscope exits with the command's status" 7 "$VMSCOPE" trace -o /dev/null -- sh -c 'exit 7'
 expect_status "-- CMD not found: 127" 127 "$VMSCOPE" trace -o /dev/null -- /nonexistent/cmd

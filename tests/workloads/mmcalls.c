@@ -15,6 +15,9 @@
  *                          sleep N seconds
  *   mmcalls churn N        4 threads mapping, touching, mprotecting and
  *                          unmapping in a tight loop for N seconds
+ *   mmcalls split          maps 3 pages, has another thread mprotect the
+ *                          middle one, unmaps the first two: what munmap
+ *                          removes is two VMAs, not the one mmap made
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,6 +129,39 @@ static void *churn_fn(void *arg)
 	return NULL;
 }
 
+/* the other half of `split`: told the mapping through a pipe (read and
+ * write are not traced, so the main thread's last mmap stays its last
+ * traced call) */
+static void *split_fn(void *arg)
+{
+	int *fds = arg;
+	char *a;
+
+	if (read(fds[0], &a, sizeof(a)) != sizeof(a))
+		return NULL;
+	mprotect(a + PG, PG, PROT_READ);
+	write(fds[3], &a, sizeof(a));
+	return NULL;
+}
+
+static int split(void)
+{
+	int fds[4];
+	pthread_t th;
+	char *a;
+
+	if (pipe(fds) || pipe(fds + 2) || pthread_create(&th, NULL, split_fn, fds))
+		return 1;
+	a = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED || write(fds[1], &a, sizeof(a)) != sizeof(a) ||
+	    read(fds[2], &a, sizeof(a)) != sizeof(a))
+		return 1;
+	munmap(a, 2 * PG);
+	munmap(a + 2 * PG, PG);
+	pthread_join(th, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "all";
@@ -212,6 +248,8 @@ int main(int argc, char **argv)
 		if (fd < 0 || mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
 			return 1;
 		sleep((unsigned int)n);
+	} else if (!strcmp(what, "split")) {
+		return split();
 	} else if (!strcmp(what, "file") && argc > 2) {
 		int fd = open(argv[2], O_RDONLY);
 		void *p = fd < 0 ? MAP_FAILED : mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -220,7 +258,7 @@ int main(int argc, char **argv)
 			return 1;
 		munmap(p, PG);
 	} else {
-		fprintf(stderr, "usage: mmcalls [all|fork|threads N|loop N|late N PATH|file PATH]\n");
+		fprintf(stderr, "usage: mmcalls [all|fork|threads N|loop N|late N PATH|file PATH|split]\n");
 		return 2;
 	}
 	return 0;
