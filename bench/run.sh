@@ -34,10 +34,22 @@ median_of() {
 	echo "${RUNS[$1]}" | tr ' ' '\n' | grep . | sort -g |
 		awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
-# ratios NAME BASE: "B.BBx best, M.MMx median"
-ratios() {
-	echo "$(ratio "$(best_of "$1")" "$(best_of "$2")")x best, $(ratio "$(median_of "$1")" "$(median_of "$2")")x median"
+# paired_of NAME BASE: the median of NAME's run over BASE's run of the same
+# round (alternate() runs them back to back): slow drift of the machine's
+# speed, which moves best and median, cancels
+paired_of() {
+	paste -d' ' <(echo "${RUNS[$1]}" | tr ' ' '\n' | grep .) \
+		<(echo "${RUNS[$2]}" | tr ' ' '\n' | grep .) |
+		awk '$1 > 0 && $2 > 0 { print $1 / $2 }' | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR) printf "%.2f", a[int((NR + 1) / 2)] }'
 }
+# ratios NAME BASE: best, median and paired ratios, in the columns
+# ratio_head names
+ratios() {
+	printf '%6sx %6sx %6sx' "$(ratio "$(best_of "$1")" "$(best_of "$2")")" \
+		"$(ratio "$(median_of "$1")" "$(median_of "$2")")" "$(paired_of "$1" "$2")"
+}
+ratio_head() { printf '  %-39s%7s %7s %7s\n' "$1" best median paired; }
 
 # wall CMD...: the "wall S" a workload prints of its own work
 wall() { "$@" 2>/dev/null | awk '/^wall/ { print $2 }'; }
@@ -163,10 +175,11 @@ bench_trace() {
 	lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
 	printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} runs):" \
 		"$(best_of t_base)" "$(median_of t_base)"
-	echo "  vmscope trace -o FILE:                 $(ratios t_human t_base) (target <= 1.3x)"
-	echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base), lost $lost"
+	ratio_head "time over untraced:"
+	echo "  vmscope trace -o FILE:                 $(ratios t_human t_base)  (<= 1.3x)"
+	echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base)  lost $lost"
 	if [ -n "$FL" ]; then
-		echo "  a counter at entry and exit (tp_btf):  $(ratios t_fl t_base) (the floor of per-call BPF)"
+		echo "  floor: a counter at entry and exit:    $(ratios t_fl t_base)"
 	fi
 	if [ -n "$BT" ]; then
 		echo "  bpftrace counting at entry and exit:   $(ratios t_bt t_base)"
@@ -208,12 +221,13 @@ bench_faults() {
 	nev=$(grep -c '"type":"fault"' "$B/faults.json")
 	printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5} runs):" \
 		"$(best_of f_base)" "$(median_of f_base)"
-	echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base) (target <= 1.15x)"
+	ratio_head "time over untraced:"
+	echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base)  (<= 1.15x)"
 	jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
-	echo "  vmscope faults --summary:              $(ratios f_summary f_base) (target <= 1.10x)"
+	echo "  vmscope faults --summary:              $(ratios f_summary f_base)  (<= 1.10x)"
 	jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
 	if [ -n "$FL" ]; then
-		echo "  a counter on page_fault_user (tp_btf): $(ratios f_fl f_base) (the floor of per-fault BPF)"
+		echo "  floor: a counter on page_fault_user:   $(ratios f_fl f_base)"
 	fi
 	if [ -n "$BT" ]; then
 		echo "  bpftrace counting on the tracepoint:   $(ratios f_bt f_base)"
