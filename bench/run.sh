@@ -136,6 +136,7 @@ run_t() {
 	bt) bpftrace -o /dev/null -e "$BT_CALLS" -c "$MM loop $N" ;;
 	human) "$V" trace -o "$B/trace.txt" -- "$MM" loop "$N" ;;
 	json) "$V" --json trace -o "$B/trace.json" -- "$MM" loop "$N" ;;
+	jnull) "$V" --json trace -o /dev/null -- "$MM" loop "$N" ;;
 	esac
 }
 run_f() {
@@ -144,6 +145,7 @@ run_f() {
 	fl) "$B/floor" "$B/floor.bpf.o" faults "$F" twice "$FMB" ;;
 	bt) bpftrace -o /dev/null -e "$BT_FAULTS" -c "$F twice $FMB" ;;
 	json) "$V" --json faults -o "$B/faults.json" -- "$F" twice "$FMB" ;;
+	jnull) "$V" --json faults -o /dev/null -- "$F" twice "$FMB" ;;
 	summary) "$V" --json faults --summary -o "$B/faults.sum" -- "$F" twice "$FMB" ;;
 	latency_json) "$V" --json faults -L -o /dev/null -- "$F" twice "$FMB" ;;
 	latency_summary) "$V" faults -L --summary -o /dev/null -- "$F" twice "$FMB" ;;
@@ -171,13 +173,14 @@ bench_trace() {
 	# bpftrace counting at entry and exit of every system call (its
 	# tracepoint programs copy the arguments first: above the floor)
 	BT_CALLS='tracepoint:raw_syscalls:sys_enter,tracepoint:raw_syscalls:sys_exit { @ = count(); }'
-	alternate t "${BENCH_TRACE_RUNS:-5}" base human json $FL $BT
+	alternate t "${BENCH_TRACE_RUNS:-5}" base human json jnull $FL $BT
 	lost=$(tail -1 "$B/trace.json" | sed -E 's/.*"lost":([0-9]+).*/\1/')
 	printf '  %-39s%ss best, %ss median\n' "untraced pairs (${BENCH_TRACE_RUNS:-5} runs):" \
 		"$(best_of t_base)" "$(median_of t_base)"
 	ratio_head "time over untraced:"
 	echo "  vmscope trace -o FILE:                 $(ratios t_human t_base)  (<= 1.3x)"
 	echo "  vmscope --json trace -o FILE:          $(ratios t_json t_base)  lost $lost"
+	echo "    the same JSON to /dev/null:          $(ratios t_jnull t_base)"
 	if [ -n "$FL" ]; then
 		echo "  floor: a counter at entry and exit:    $(ratios t_fl t_base)"
 	fi
@@ -217,13 +220,14 @@ bench_faults() {
 	F=$W/faulter
 	# bpftrace counting on the fault tracepoint (arguments copied first)
 	BT_FAULTS='tracepoint:exceptions:page_fault_user { @ = count(); }'
-	alternate f "${BENCH_FAULT_RUNS:-5}" base json summary latency_json latency_summary $FL $BT
+	alternate f "${BENCH_FAULT_RUNS:-5}" base json jnull summary latency_json latency_summary $FL $BT
 	nev=$(grep -c '"type":"fault"' "$B/faults.json")
 	printf '  %-39s%ss best, %ss median\n' "untraced touching (${BENCH_FAULT_RUNS:-5} runs):" \
 		"$(best_of f_base)" "$(median_of f_base)"
 	ratio_head "time over untraced:"
 	echo "  vmscope --json faults -o FILE:         $(ratios f_json f_base)  (<= 1.15x)"
-	jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost), vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | floor)% of a core (target <= 25%)"' <(tail -1 "$B/faults.json")
+	jq -r '"    \(.faults) faults streamed ('"$nev"' lines), lost \(.lost)\n    vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | round)% of a core (<= 25%)"' <(tail -1 "$B/faults.json")
+	echo "    the same JSON to /dev/null:          $(ratios f_jnull f_base)"
 	echo "  vmscope faults --summary:              $(ratios f_summary f_base)  (<= 1.10x)"
 	jq -r '"    \(.faults) faults counted, lost \(.lost), not counted \(.not_counted)"' "$B/faults.sum"
 	if [ -n "$FL" ]; then
