@@ -281,6 +281,13 @@ static __always_inline void aggregate(__u32 tgid, struct pending *p, __u32 resul
 	}
 }
 
+/* Whether a fault's start time is read: all but a lean summary, which
+ * needs only "pending" (~60 ns a clock) */
+static __always_inline bool start_clocked(void)
+{
+	return !(summary_only && !exact && !hmf);
+}
+
 /* Report the pending fault of the current thread (or of task) and clear it. */
 static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 				   __u32 result, __s32 si_code, bool measured,
@@ -292,7 +299,11 @@ static __always_inline void finish(struct pending *p, __u32 tgid, __u32 tid,
 	if (!(result_mask & (1U << result)))
 		goto out;
 	/* the clock only when the outcome was seen as it happened: lean
-	 * mode's inferred minor faults have no latency to give */
+	 * mode's inferred minor faults have no latency to give, and a lean
+	 * summary never read the clock at the start (its majors and signals
+	 * would get the time since boot) */
+	if (!start_clocked())
+		measured = false;
 	if (measured)
 		lat = (p->end_ts ? p->end_ts : bpf_ktime_get_ns()) - p->ts;
 	if (summary_only) {
@@ -384,8 +395,7 @@ static __always_inline int on_fault(__u64 addr, __u64 ip, __u64 error_code,
 	p->ip = ip;
 	p->error_code = error_code;
 	p->kernel = kernel;
-	/* a lean summary needs no time, only "pending" (~60 ns a clock) */
-	p->ts = summary_only && !exact && !hmf ? 1 : bpf_ktime_get_ns();
+	p->ts = start_clocked() ? bpf_ktime_get_ns() : 1;
 	return 0;
 }
 
