@@ -29,19 +29,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # speed swings 2x between runs, so ratios are given of both.
 declare -A RUNS
 keep() { RUNS[$1]+="$2 "; }
-best_of() { echo "${RUNS[$1]}" | tr ' ' '\n' | grep . | sort -g | head -1; }
-median_of() {
-	echo "${RUNS[$1]}" | tr ' ' '\n' | grep . | sort -g |
-		awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
-}
+runs_of() { echo "${RUNS[$1]}" | tr ' ' '\n' | grep .; }
+best_of() { runs_of "$1" | sort -g | head -1; }
+# median: of the numbers on stdin, one a line (nothing for none)
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+median_of() { runs_of "$1" | median; }
 # paired_of NAME BASE: the median of NAME's run over BASE's run of the same
 # round (alternate() runs them back to back): slow drift of the machine's
 # speed, which moves best and median, cancels
 paired_of() {
-	paste -d' ' <(echo "${RUNS[$1]}" | tr ' ' '\n' | grep .) \
-		<(echo "${RUNS[$2]}" | tr ' ' '\n' | grep .) |
-		awk '$1 > 0 && $2 > 0 { print $1 / $2 }' | sort -g |
-		awk '{ a[NR] = $1 } END { if (NR) printf "%.2f", a[int((NR + 1) / 2)] }'
+	paste -d' ' <(runs_of "$1") <(runs_of "$2") |
+		awk '$1 > 0 && $2 > 0 { printf "%.2f\n", $1 / $2 }' | median
 }
 # ratios NAME BASE: best, median and paired ratios, in the columns
 # ratio_head names
