@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,9 @@ static int share_maps(const struct mmtrace *t, struct bpf_map *events,
 	return err ? err : bpf_map__reuse_fd(traced, bpf_map__fd(t->skel->maps.traced));
 }
 
-static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
+/* Load, not attach: its program must run after on_exec, which says
+ * that an exec happened, so it attaches after the mmap object. */
+static int load_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 {
 	struct exec_vmas_bpf *e = exec_vmas_bpf__open();
 	int err;
@@ -57,8 +60,6 @@ static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 	err = share_maps(t, e->maps.events, e->maps.traced);
 	if (!err)
 		err = exec_vmas_bpf__load(e);
-	if (!err)
-		err = exec_vmas_bpf__attach(e);
 	if (err) {
 		exec_vmas_bpf__destroy(e);
 		return err;
@@ -67,10 +68,46 @@ static int open_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 	return 0;
 }
 
+/*
+ * A map the objects share (the ring buffer, the traced set), made from
+ * the mmap object's own definition before any object loads, rather than
+ * by the mmap object's load: the objects that share it can then load at
+ * the same time.
+ */
+static int make_shared_map(struct bpf_map *m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = bpf_map__map_flags(m));
+	int fd, err;
+
+	fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
+			    bpf_map__value_size(m), bpf_map__max_entries(m), &mo);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map__reuse_fd(m, fd);	/* keeps a dup */
+	close(fd);
+	return err;
+}
+
+struct exec_vmas_load {
+	struct mmtrace *t;
+	const struct mmtrace_opts *o;
+};
+
+static void *exec_vmas_thread(void *arg)
+{
+	struct exec_vmas_load *l = arg;
+
+	load_exec_vmas(l->t, l->o);	/* optional: its failure is no error */
+	return NULL;
+}
+
 int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
 		 mmtrace_cb cb, void *arg, char *why, size_t whylen)
 {
+	struct exec_vmas_load exec_load;
 	struct mmtrace *t;
+	pthread_t exec_th;
+	bool threaded;
 	int err;
 
 	*tp = NULL;
@@ -87,19 +124,35 @@ int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
 	}
 	MMTRACE_SET_FILTER(t->skel->rodata, o);
 	bpf_map__set_max_entries(t->skel->maps.events, o->ring_bytes);
-	err = mmap_bpf__load(t->skel);
+	err = make_shared_map(t->skel->maps.events);
+	if (!err)
+		err = make_shared_map(t->skel->maps.traced);
 	if (err) {
-		snprintf(why, whylen, "cannot load the mmap tracer: %s", strerror(-err));
+		snprintf(why, whylen, "cannot create the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
-	err = mmap_bpf__attach(t->skel);
-	if (err) {
+	/* exec's VMAs (optional: older kernels get a snapshot from user
+	 * space instead) load on the other CPU meanwhile: each object's
+	 * load is mostly libbpf matching its types against the kernel's
+	 * BTF and the verifier, 15-25 ms for that one here */
+	exec_load = (struct exec_vmas_load){ .t = t, .o = o };
+	threaded = !pthread_create(&exec_th, NULL, exec_vmas_thread, &exec_load);
+	err = mmap_bpf__load(t->skel);
+	if (err)
+		snprintf(why, whylen, "cannot load the mmap tracer: %s", strerror(-err));
+	else if ((err = mmap_bpf__attach(t->skel)))
 		snprintf(why, whylen, "cannot attach to the raw syscall tracepoints: %s",
 			 strerror(-err));
+	if (threaded)
+		pthread_join(exec_th, NULL);
+	else if (!err)
+		load_exec_vmas(t, o);
+	if (err)
 		goto fail;
+	if (t->exec && exec_vmas_bpf__attach(t->exec)) {
+		exec_vmas_bpf__destroy(t->exec);
+		t->exec = NULL;
 	}
-	/* optional: older kernels get a snapshot from user space instead */
-	open_exec_vmas(t, o);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
 	if (!t->rb) {
 		err = -errno;
