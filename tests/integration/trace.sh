@@ -69,6 +69,9 @@ check "munmap reports the VMAs it removed" \
 check "exec's own VMAs appear: the binary, the stack and the vdso, named as in maps" \
 	jq -se --arg b "$(readlink -f "$MM")" '[.[] | select(.type == "exec_vma") | .vma.path] as $p |
 	  ($p | index($b)) and ($p | index("[stack]")) and ($p | index("[vdso]"))' "$TMP/all.json"
+check "exec's VMAs follow the exec they belong to, never precede it" \
+	jq -se '[.[] | select(.type == "exec" or .type == "exec_vma") | .type] |
+	  length > 3 and .[0] == "exec" and index("exec_vma") > 0' "$TMP/all.json"
 kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
 if [ "$kv" -ge 6007 ]; then
 	check "6.7+: exec's VMAs come from the kernel (iterator at exec), not a /proc snapshot" \
