@@ -29,4 +29,28 @@ static inline char *digits_hex(char *end, uint64_t v)
 	return end;
 }
 
+/* How many characters digits_dec / digits_hex write for v: from the
+ * number of its bits, then one compare (the writers can put the digits
+ * straight where they belong) */
+static inline unsigned int digits_dec_len(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+		10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+		100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+		100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+		100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	/* log10(2) ~ 1233 / 4096: t is the digit count or one less */
+	unsigned int t = ((64 - (unsigned int)__builtin_clzll(v | 1)) * 1233) >> 12;
+
+	return v < 10 ? 1 : t + 1 - (v < pow10[t]);
+}
+
+static inline unsigned int digits_hex_len(uint64_t v)
+{
+	return (64 - (unsigned int)__builtin_clzll(v | 1) + 3) / 4;
+}
+
 #endif
