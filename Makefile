@@ -100,7 +100,11 @@ $(OUTPUT)/workloads/bigmap: WL_FLAGS = -no-pie
 
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(SAN_FLAGS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(SAN_FLAGS) $(TEST_LDFLAGS) -o $@
+
+# kernel_btf's fallback, for kernels that refuse the mapping, is reached by
+# refusing it (the test's __wrap_mmap)
+$(OUTPUT)/tests/test_kernel_btf: TEST_LDFLAGS = -Wl,--wrap=mmap
 
 $(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/vmlinux $(OUTPUT)/obj/procfs \
 $(OUTPUT)/obj/output $(OUTPUT)/workloads $(OUTPUT)/tests $(OUTPUT)/bench:

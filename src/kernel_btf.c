@@ -16,17 +16,38 @@
  * where libbpf.a's own definition wins, still links; that build parses
  * as libbpf does. Older kernels, which refuse the mapping, get the file
  * parsed by btf__parse_raw(), as libbpf itself does.
+ *
+ * The copy btf__new() makes is itself dear: 5.4 MB of fresh memory, ~1,450
+ * page faults, ~20 ms of the ~23 a parse takes here, and `faults` loads
+ * three objects. So the first parse is kept and lent: libbpf only reads
+ * the kernel's BTF (lookups, the base of module BTFs) and hands it back
+ * to btf__free() at the end of the load, which here (also reached through
+ * libbpf's PLT) takes the loan back instead of freeing. One loader at a
+ * time holds the loan; a second one loading at the same moment, on
+ * another thread, gets a parse of its own as before, so no BTF is ever
+ * shared between threads. kernel_btf_drop() frees the kept copy once the
+ * loads are over.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/btf.h>
 
+#include "kernel_btf.h"
+
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
-__attribute__((weak)) struct btf *btf__load_vmlinux_btf(void)
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct btf *kept;	/* the first parse, kept for the next loads */
+static bool lent;		/* kept is held by a loader now */
+
+/* The kernel's BTF read afresh: from a mapping, or parsed as libbpf does */
+static struct btf *parse_vmlinux_btf(void)
 {
 	struct btf *btf = NULL;
 	struct stat st;
@@ -49,4 +70,63 @@ __attribute__((weak)) struct btf *btf__load_vmlinux_btf(void)
 	munmap(raw, st.st_size);
 	errno = err;
 	return btf;
+}
+
+__attribute__((weak)) struct btf *btf__load_vmlinux_btf(void)
+{
+	struct btf *btf;
+
+	pthread_mutex_lock(&kept_lock);
+	btf = kept && !lent ? kept : NULL;
+	lent |= btf != NULL;
+	pthread_mutex_unlock(&kept_lock);
+	if (btf)
+		return btf;
+	btf = parse_vmlinux_btf();
+	if (!btf)
+		return NULL;
+	pthread_mutex_lock(&kept_lock);
+	if (!kept) {
+		kept = btf;
+		lent = true;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	return btf;
+}
+
+/* libbpf's own btf__free, for every BTF but the kept one */
+static void real_btf_free(struct btf *btf)
+{
+	static void (*real)(struct btf *);
+
+	if (!real)
+		real = (void (*)(struct btf *))dlsym(RTLD_NEXT, "btf__free");
+	if (real)
+		real(btf);
+}
+
+__attribute__((weak)) void btf__free(struct btf *btf)
+{
+	pthread_mutex_lock(&kept_lock);
+	if (btf && btf == kept) {
+		lent = false;
+		btf = NULL;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	if (btf)
+		real_btf_free(btf);
+}
+
+void kernel_btf_drop(void)
+{
+	struct btf *btf = NULL;
+
+	pthread_mutex_lock(&kept_lock);
+	if (kept && !lent) {
+		btf = kept;
+		kept = NULL;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	if (btf)
+		real_btf_free(btf);
 }

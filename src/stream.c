@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "kernel_btf.h"
 #include "stream.h"
 #include "util.h"
 
@@ -154,10 +155,13 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	watch(s, s->sfd);
 	if (s->pidfd >= 0)
 		watch(s, s->pidfd);
-	if (!s->cmd)
+	if (!s->cmd) {
+		kernel_btf_drop();	/* every object is loaded */
 		return EXIT_OK;
+	}
 	seized = s->at_exec && !launch_seize(&s->child);
 	e = launch_go(&s->child);
+	kernel_btf_drop();	/* every object is loaded: the command runs */
 	if (!e && seized) {
 		r = launch_exec_stop(&s->child, &st);
 		if (r == 0) {
