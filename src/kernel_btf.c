@@ -94,15 +94,22 @@ __attribute__((weak)) struct btf *btf__load_vmlinux_btf(void)
 	return btf;
 }
 
-/* libbpf's own btf__free, for every BTF but the kept one */
+static void (*libbpf_btf_free)(struct btf *);
+
+static void find_libbpf_btf_free(void)
+{
+	libbpf_btf_free = (void (*)(struct btf *))dlsym(RTLD_NEXT, "btf__free");
+}
+
+/* libbpf's own btf__free, for every BTF but the kept one (looked up once:
+ * two loading threads may free at the same moment) */
 static void real_btf_free(struct btf *btf)
 {
-	static void (*real)(struct btf *);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!real)
-		real = (void (*)(struct btf *))dlsym(RTLD_NEXT, "btf__free");
-	if (real)
-		real(btf);
+	pthread_once(&once, find_libbpf_btf_free);
+	if (libbpf_btf_free)
+		libbpf_btf_free(btf);
 }
 
 __attribute__((weak)) void btf__free(struct btf *btf)

@@ -10,6 +10,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -52,24 +53,29 @@ static void same_btf(struct btf *mine, struct btf *theirs, const char *how)
 	   "%s: task_struct has the same id in both", how);
 }
 
+/* where a name lookup in the global scope, as libbpf's PLT does, finds
+ * NAME: in this program, not in libbpf */
+static void resolves_here(const char *name)
+{
+	void *sym = dlsym(RTLD_DEFAULT, name);
+	Dl_info where;
+	bool found = sym && dladdr(sym, &where) && where.dli_fname;
+
+	ok(found && !strstr(where.dli_fname, "libbpf"),
+	   "libbpf's %s calls resolve to vmscope's (in %s)", name,
+	   found ? where.dli_fname : "nothing");
+}
+
 int main(void)
 {
 	struct btf *mine, *theirs, *fallback;
-	Dl_info where;
-	void *sym;
 
 	if (access(VMLINUX_BTF, R_OK)) {
 		printf("ok 1 # SKIP no %s: %s\n", VMLINUX_BTF, strerror(errno));
 		printf("1..1\n");
 		return 0;
 	}
-	/* where a name lookup in the global scope, as libbpf's PLT does,
-	 * finds the function: in this program, not in libbpf */
-	sym = dlsym(RTLD_DEFAULT, "btf__load_vmlinux_btf");
-	ok(sym && dladdr(sym, &where) && where.dli_fname &&
-	   !strstr(where.dli_fname, "libbpf"),
-	   "libbpf's btf__load_vmlinux_btf calls resolve to vmscope's (in %s)",
-	   sym && dladdr(sym, &where) ? where.dli_fname : "nothing");
+	resolves_here("btf__load_vmlinux_btf");
 	mmap_calls = 0;
 	mine = btf__load_vmlinux_btf();
 	ok(mmap_calls == 1, "the file is mapped (%d mmap calls)", mmap_calls);
@@ -92,11 +98,7 @@ int main(void)
 
 	/* the loan: libbpf's btf__free reaches vmscope's, which takes the
 	 * kept parse back, and the next load gets it without a parse */
-	sym = dlsym(RTLD_DEFAULT, "btf__free");
-	ok(sym && dladdr(sym, &where) && where.dli_fname &&
-	   !strstr(where.dli_fname, "libbpf"),
-	   "libbpf's btf__free calls resolve to vmscope's (in %s)",
-	   sym && dladdr(sym, &where) ? where.dli_fname : "nothing");
+	resolves_here("btf__free");
 	btf__free(mine);
 	mmap_calls = 0;
 	fallback = btf__load_vmlinux_btf();
