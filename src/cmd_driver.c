@@ -129,6 +129,9 @@ struct drv {
 	size_t nkmap, capkmap;
 	bool kmap_valid;
 	int kmap_err;
+	uint64_t kmap_ns, kmap_len_ns;	/* the last walk: its end, its length */
+	size_t vmalloc_unknown;		/* mappings that ended uncounted */
+	bool vmalloc_any_due;
 	bool refs_unavailable;
 	char why[256];
 };
@@ -622,7 +625,8 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 	}
 	fprintf(d->out, "END  %d %" PRIx64 " %s: %" PRIu64 "/%" PRIu64
 		" pages mapped%s,", (int)m->pid, m->start, why, have, m->vpages,
-		m->vmalloc_pages > 0 ? " (vmalloc)" : "");
+		m->vmalloc_pages > 0 ? " (vmalloc)" : m->vmalloc_pages < 0 && have ?
+		" (vmalloc?)" : "");
 	{
 		uint64_t tot = 0;
 		bool first = true;
@@ -723,12 +727,15 @@ static int cmp_kleaf_pfn(const void *a, const void *b)
 static void kmap_build(struct drv *d)
 {
 	uint64_t lo = paging_levels() == 5 ? 0xff00000000000000ULL : 0xffff800000000000ULL;
+	uint64_t t0 = mono_ns();
 
 	d->kmap_valid = true;
 	d->nkmap = 0;
 	free(d->kmap_by_pfn);
 	d->kmap_by_pfn = NULL;
 	d->kmap_err = ptwalk_kernel(d->pw, lo, 0xffffffff80000000ULL, kmap_cb, d);
+	d->kmap_ns = mono_ns();
+	d->kmap_len_ns = d->kmap_ns - t0;
 	if (d->kmap_err || !d->nkmap)
 		return;
 	d->kmap_by_pfn = malloc(d->nkmap * sizeof(*d->kmap_by_pfn));
@@ -830,11 +837,20 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 		for (idx = lo; idx < hi && idx < m->npages; idx++)
 			if (m->pfn[idx] && m->has_k[idx] && !(m->kf[idx] & (1ULL << KPF_NOPAGE)))
 				break;
-		/* RAM frames (not device memory): after the batch, since the
-		 * kernel walk takes ~0.1 s and other new mappings wait */
+		/* RAM frames (not device memory): the kernel walk comes after
+		 * the batch, so that the batch's other mappings are read first */
 		if (idx < hi && idx < m->npages)
-			m->vmalloc_due = true;
+			m->vmalloc_due = d->vmalloc_any_due = true;
 	}
+}
+
+/* Has pid still its mm (not exiting)? Its exe link goes with the mm. */
+static bool mm_alive(pid_t pid)
+{
+	char link[64], buf[8];
+
+	snprintf(link, sizeof(link), "%s/%d/exe", proc_root(), (int)pid);
+	return readlink(link, buf, sizeof(buf)) > 0;
 }
 
 /* The vmalloc_remap check of the mappings that got RAM frames. */
@@ -844,6 +860,9 @@ static void vmalloc_checks(struct drv *d)
 	struct check_result one;
 	size_t i;
 
+	if (!d->vmalloc_any_due)
+		return;
+	d->vmalloc_any_due = false;
 	for (i = 0; i < d->nmaps; i++) {
 		struct dmap *m = d->maps[i];
 
@@ -852,7 +871,14 @@ static void vmalloc_checks(struct drv *d)
 		m->vmalloc_due = false;
 		if (!d->kmap_valid)
 			kmap_build(d);
-		/* counted while the process lives: its buffers may go with it */
+		/* counted while the process lives: its buffers may go with it.
+		 * A walk that ended after its mm did may have missed them:
+		 * unknown, and the mapping's end says so */
+		m->vmalloc_ns = d->kmap_ns;
+		if (!mm_alive(m->pid)) {
+			m->vmalloc_pages = -1;
+			continue;
+		}
 		m->vmalloc_pages = vmalloc_pages(d, m);
 		if ((m->k.flags & VMF_PFNMAP) && !(m->found & (1u << CK_VMALLOC)) &&
 		    !d->kmap_err && dmap_vmalloc_check(m, &kl, &one))
@@ -936,7 +962,7 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 		return;
 	}
 	m->walked = true;
-	m->walk_ns = (uint64_t)(now_sec() * 1e9);
+	m->walk_ns = mono_ns();
 	m->at_mmap = dmap_pages_with_frame(m);
 	if (!m->at_mmap || d->kp.flags_fd < 0)
 		return;
@@ -1041,30 +1067,65 @@ static void new_mapping(struct drv *d, pid_t pid, const struct vma_rec *k,
 		mmtrace_add(d->mt, pid);
 }
 
-/* How many of m's frames the kernel maps in its vmalloc space (vmalloc'd
- * buffers), or -1 when unknown. */
+/* Could frame idx of m be RAM (not known to be device memory)? */
+static bool maybe_ram(const struct dmap *m, uint64_t idx)
+{
+	return m->pfn[idx] && !(m->has_k[idx] && (m->kf[idx] & (1ULL << KPF_NOPAGE)));
+}
+
+static bool has_ram(const struct dmap *m)
+{
+	uint64_t i;
+
+	for (i = 0; i < m->npages; i++)
+		if (maybe_ram(m, i))
+			return true;
+	return false;
+}
+
+/* How many of m's RAM frames the kernel maps in its vmalloc space
+ * (vmalloc'd buffers), or -1 when unknown. */
 static int64_t vmalloc_pages(struct drv *d, const struct dmap *m)
 {
 	uint64_t i, n = 0;
 
-	if (!d->pw || !dmap_pages_with_frame(m))
-		return d->pw ? 0 : -1;
+	if (!has_ram(m))
+		return 0;	/* no frame, or device memory only */
+	if (!d->pw)
+		return -1;
 	if (!d->kmap_valid)
 		kmap_build(d);
 	if (d->kmap_err)
 		return -1;
 	for (i = 0; i < m->npages; i++)
-		n += m->pfn[i] && kaddr_of(d, m->pfn[i] - 1);
+		n += maybe_ram(m, i) && kaddr_of(d, m->pfn[i] - 1);
 	return (int64_t)n;
 }
 
-static void end_mapping(struct drv *d, struct dmap *m, const char *why)
+/* m ended at ts (an event's time; 0: vmscope stops, m is still mapped).
+ * A count of its vmalloc'd frames is data only from a kernel walk that
+ * ended before it did: the buffers may be freed with the mapping (a BPF
+ * array is, at exit), and a walk after that finds none. */
+static void vmalloc_final(struct drv *d, struct dmap *m, uint64_t ts)
+{
+	if (!ts) {
+		if (m->vmalloc_due || m->vmalloc_pages < 0)
+			m->vmalloc_pages = vmalloc_pages(d, m);
+	} else if (!has_ram(m)) {
+		m->vmalloc_pages = 0;
+	} else if (m->vmalloc_due || m->vmalloc_pages < 0 || m->vmalloc_ns >= ts) {
+		m->vmalloc_pages = -1;
+		if (d->pw && d->kp.flags_fd >= 0 && !d->kmap_err)
+			d->vmalloc_unknown++;	/* the check could run, too late */
+	}
+}
+
+static void end_mapping(struct drv *d, struct dmap *m, const char *why, uint64_t ts)
 {
 	if (m->ended)
 		return;
 	m->ended = true;
-	if (m->vmalloc_due || m->vmalloc_pages < 0)
-		m->vmalloc_pages = vmalloc_pages(d, m);
+	vmalloc_final(d, m, ts);
 	report_end(d, m, why);
 	/* a long run keeps what it reports, not every frame it saw */
 	d->ended_frames += dmap_pages_with_frame(m);
@@ -1074,7 +1135,7 @@ static void end_mapping(struct drv *d, struct dmap *m, const char *why)
 }
 
 static void end_range(struct drv *d, pid_t pid, uint64_t lo, uint64_t hi,
-		      const char *why)
+		      const char *why, uint64_t ts)
 {
 	size_t i;
 
@@ -1082,7 +1143,7 @@ static void end_range(struct drv *d, pid_t pid, uint64_t lo, uint64_t hi,
 		struct dmap *m = d->maps[i];
 
 		if (!m->ended && m->pid == pid && m->start < hi && lo < m->end)
-			end_mapping(d, m, why);
+			end_mapping(d, m, why, ts);
 	}
 }
 
@@ -1159,10 +1220,10 @@ static int on_mm(const struct mm_event *ev, void *arg)
 
 	switch (ev->type) {
 	case MM_EV_EXIT:
-		end_range(d, (pid_t)ev->pid, 0, UINT64_MAX, "exit");
+		end_range(d, (pid_t)ev->pid, 0, UINT64_MAX, "exit", ev->ts_ns);
 		return 0;
 	case MM_EV_EXEC:
-		end_range(d, (pid_t)ev->pid, 0, UINT64_MAX, "exec");
+		end_range(d, (pid_t)ev->pid, 0, UINT64_MAX, "exec", ev->ts_ns);
 		return 0;
 	case MM_EV_CALL:
 		break;
@@ -1178,11 +1239,11 @@ static int on_mm(const struct mm_event *ev, void *arg)
 		break;
 	case SYS_munmap:
 		end_range(d, (pid_t)ev->pid, ev->args[0], ev->args[0] + ev->args[1],
-			  "munmap");
+			  "munmap", ev->ts_ns);
 		break;
 	case SYS_mremap:
 		end_range(d, (pid_t)ev->pid, ev->args[0], ev->args[0] + ev->args[1],
-			  "mremap");
+			  "mremap", ev->ts_ns);
 		if (ev->nvma && ev->vma_when == MM_VMAS_AFTER)
 			consider(d, ev, &ev->vma[0], "mremap");
 		break;
@@ -1361,6 +1422,9 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 
 	for (i = 0; i < d->nmaps; i++)
 		live += !d->maps[i]->ended;
+	if (d->vmalloc_unknown)
+		cli_note(d->c, "%zu mapping%s ended before the vmalloc check ran",
+			 d->vmalloc_unknown, d->vmalloc_unknown == 1 ? "" : "s");
 	if (d->c->json) {
 		json_obj_begin(&d->j);
 		json_kstr(&d->j, "type", "summary");
@@ -1379,6 +1443,7 @@ static void summary(struct drv *d, double secs, uint64_t lost)
 			if (!check_ran(d, ck))
 				json_str(&d->j, check_name(ck));
 		json_arr_end(&d->j);
+		json_ku64(&d->j, "vmalloc_unknown", d->vmalloc_unknown);
 		json_ku64(&d->j, "faults", d->faults);
 		json_kstr(&d->j, "fault_mode", mech_name(d->fault_mode));
 		json_key(&d->j, "helper_modes");
@@ -1449,7 +1514,6 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	struct drv *d = NULL;
 	struct stream s;
 	const char *dev_arg = NULL;
-	double last_vcheck = 0;
 	struct stat st;
 	int opt, r, ret;
 	size_t i;
@@ -1581,19 +1645,18 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 			mech_name(d->fault_mode), sa.follow);
 	if (ret)
 		goto out;
-	last_vcheck = now_sec();
 	while (!(r = stream_wait(&s, 100))) {
 		int got;
 
 		d->kmap_valid = false;		/* the kernel's mappings change */
 		got = mmtrace_consume(d->mt);
 		flush_pending(d);
-		/* the kernel walk (~40 ms) waits for a quiet ring, so new
-		 * mappings are walked first: at most a second */
-		if (got <= 0 || now_sec() - last_vcheck > 1.0) {
+		/* the kernel walk (10-20 ms here) follows the batch that
+		 * brought RAM frames, while their process most likely lives:
+		 * a short-lived one's buffers go when it exits. While events
+		 * keep coming, walks take at most a tenth of the time. */
+		if (got <= 0 || mono_ns() - d->kmap_ns >= 9 * d->kmap_len_ns)
 			vmalloc_checks(d);
-			last_vcheck = now_sec();
-		}
 		stream_note_lost(&s, lost_total(d));
 	}
 	if (r < 0)
@@ -1604,7 +1667,7 @@ int cmd_driver(struct cli *c, int argc, char **argv)
 	vmalloc_checks(d);
 	stream_note_lost(&s, lost_total(d));
 	for (i = 0; i < d->nmaps; i++)
-		end_mapping(d, d->maps[i], "end");
+		end_mapping(d, d->maps[i], "end", 0);
 	summary(d, now_sec() - s.t_start, lost_total(d));
 	if (!ret && s.have_exit)
 		ret = s.exit_code;

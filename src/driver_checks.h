@@ -57,8 +57,9 @@ struct dmap {
 	char walk_why[200];	/* else why not */
 	uint64_t at_mmap;	/* pages the walk found */
 	uint64_t walk_ns;	/* when (CLOCK_MONOTONIC) */
-	bool vmalloc_due;	/* RAM frames in VM_PFNMAP: check 4 after the batch */
-	int64_t vmalloc_pages;	/* at the end: frames that are vmalloc'd memory */
+	bool vmalloc_due;	/* RAM frames not yet looked up in the kernel's map */
+	int64_t vmalloc_pages;	/* frames that are vmalloc'd memory, -1 unknown */
+	uint64_t vmalloc_ns;	/* when the kernel walk that counted them ended */
 	uint64_t faults[FLT_NR_RESULTS];
 	uint64_t rep_page;	/* the page refaulting without a frame */
 	unsigned int rep_n;

@@ -141,6 +141,14 @@ double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 void progress_start(struct progress *p)
 {
 	p->t0 = now_sec();

@@ -30,6 +30,9 @@ bool have_cap(int cap);
 /* Seconds since an arbitrary start, monotonic. */
 double now_sec(void);
 
+/* The same clock in nanoseconds: the clock of BPF's event timestamps. */
+uint64_t mono_ns(void);
+
 /* Make room for element n of the array *v (capacity *cap, elements of
  * elem bytes): doubles it, from 16. false when out of memory. */
 bool grow_array(void **v, size_t *cap, size_t n, size_t elem);
