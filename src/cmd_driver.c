@@ -573,9 +573,17 @@ static void report_mapping(struct drv *d, struct dmap *m, const char *when, uint
 
 static int64_t vmalloc_pages(struct drv *d, const struct dmap *m);
 
+/* Were m's frames ever read (its page tables at mmap, or a fault's)?
+ * If not, "no frame" is not data: the process went first. */
+static bool frames_known(const struct dmap *m)
+{
+	return m->walked || dmap_pages_with_frame(m);
+}
+
 static void report_end(struct drv *d, struct dmap *m, const char *why)
 {
 	uint64_t have = dmap_pages_with_frame(m);
+	bool known = frames_known(m);
 	unsigned int r;
 
 	if (d->c->json) {
@@ -589,7 +597,8 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 		for (r = 0; r < FLT_NR_RESULTS; r++)
 			json_ku64(&d->j, flt_result_name(r), m->faults[r]);
 		json_obj_end(&d->j);
-		json_ku64(&d->j, "pages_with_frame", have);
+		json_key(&d->j, "pages_with_frame");
+		known ? json_u64(&d->j, have) : json_null(&d->j);
 		json_key(&d->j, "vmalloc_pages");	/* frames of vmalloc'd memory */
 		m->vmalloc_pages < 0 ? json_null(&d->j) : json_i64(&d->j, m->vmalloc_pages);
 		json_ku64(&d->j, "pages", m->vpages);
@@ -623,10 +632,15 @@ static void report_end(struct drv *d, struct dmap *m, const char *why)
 		json_end_doc(&d->j);
 		return;
 	}
-	fprintf(d->out, "END  %d %" PRIx64 " %s: %" PRIu64 "/%" PRIu64
-		" pages mapped%s,", (int)m->pid, m->start, why, have, m->vpages,
-		m->vmalloc_pages > 0 ? " (vmalloc)" : m->vmalloc_pages < 0 && have ?
-		" (vmalloc?)" : "");
+	if (known)
+		fprintf(d->out, "END  %d %" PRIx64 " %s: %" PRIu64 "/%" PRIu64
+			" pages mapped%s,", (int)m->pid, m->start, why, have,
+			m->vpages, m->vmalloc_pages > 0 ? " (vmalloc)" :
+			m->vmalloc_pages < 0 && have ? " (vmalloc?)" : "");
+	else
+		fprintf(d->out, "END  %d %" PRIx64 " %s: ?/%" PRIu64
+			" pages mapped (frames never read),", (int)m->pid,
+			m->start, why, m->vpages);
 	{
 		uint64_t tot = 0;
 		bool first = true;
@@ -1089,8 +1103,8 @@ static int64_t vmalloc_pages(struct drv *d, const struct dmap *m)
 {
 	uint64_t i, n = 0;
 
-	if (!has_ram(m))
-		return 0;	/* no frame, or device memory only */
+	if (!has_ram(m))	/* no frame, or device memory only */
+		return frames_known(m) ? 0 : -1;
 	if (!d->pw)
 		return -1;
 	if (!d->kmap_valid)
@@ -1111,9 +1125,10 @@ static void vmalloc_final(struct drv *d, struct dmap *m, uint64_t ts)
 	if (!ts) {
 		if (m->vmalloc_due || m->vmalloc_pages < 0)
 			m->vmalloc_pages = vmalloc_pages(d, m);
-	} else if (!has_ram(m)) {
+	} else if (frames_known(m) && !has_ram(m)) {
 		m->vmalloc_pages = 0;
-	} else if (m->vmalloc_due || m->vmalloc_pages < 0 || m->vmalloc_ns >= ts) {
+	} else if (!frames_known(m) || m->vmalloc_due || m->vmalloc_pages < 0 ||
+		   m->vmalloc_ns >= ts) {
 		m->vmalloc_pages = -1;
 		if (d->pw && d->kp.flags_fd >= 0 && !d->kmap_err)
 			d->vmalloc_unknown++;	/* the check could run, too late */

@@ -87,23 +87,28 @@ check "human output has a report per mapping and the summary" \
 # faults and the exit read in one batch (no hold): the mapping ends before
 # its faults' frames are looked up, which once crashed
 # and the BPF array, freed at exit, is counted only by a walk made while
-# it lived: 16 vmalloc'd pages, or null with the note, never 0
-ok=0 honest=0 unknown=0
+# it lived: 16 vmalloc'd pages, or null with the note, never 0. A slow
+# vmscope (ASan) may find it gone before its page tables were read: its
+# frames are then unknown (null), not "0 of 16 mapped"
+ok=0 honest=0 unknown=0 unread=0
 for i in 1 2 3 4 5; do
 	DRIVERS_HOLD_MS=0 "$VMSCOPE" --json driver -o "$TMP/b$i.json" -- "$D" kvm secret hugetlb bpfmap \
 		>/dev/null 2>"$TMP/b$i.err" && ok=$((ok + 1))
 	v=$(jq -se '[.[] | select(.type == "mapping_end" and .vma.path == "anon_inode:bpf-map")][0].vmalloc_pages' "$TMP/b$i.json")
+	f=$(jq -se '[.[] | select(.type == "mapping_end" and .vma.path == "anon_inode:bpf-map")][0].pages_with_frame' "$TMP/b$i.json")
 	n=$(jq -se '.[-1].vmalloc_unknown' "$TMP/b$i.json")
-	if [ "$v" = 16 ] && [ "$n" = 0 ]; then
+	if [ "$v" = 16 ] && [ "$f" = 16 ] && [ "$n" = 0 ]; then
 		honest=$((honest + 1))
-	elif [ "$v" = null ] && [ "$n" -ge 1 ] && grep -q 'ended before the vmalloc check ran' "$TMP/b$i.err"; then
+	elif [ "$v" = null ] && { [ "$f" = 16 ] || [ "$f" = null ]; } && [ "$n" -ge 1 ] &&
+		grep -q 'ended before the vmalloc check ran' "$TMP/b$i.err"; then
 		honest=$((honest + 1)) unknown=$((unknown + 1))
+		[ "$f" = null ] && unread=$((unread + 1))
 	else
-		echo "# run $i: BPF array vmalloc_pages $v, summary vmalloc_unknown $n"
+		echo "# run $i: BPF array pages_with_frame $f, vmalloc_pages $v, summary vmalloc_unknown $n"
 	fi
 done
 check "five runs whose faults and exit land in one batch all exit 0 ($ok of 5)" test "$ok" -eq 5
-check "... the BPF array: 16 vmalloc'd pages, or null with the note, never 0 ($unknown of 5 null)" \
+check "... the BPF array: 16 frames and 16 vmalloc'd, or null with the note, never 0 ($unknown of 5 null, $unread unread)" \
 	test "$honest" -eq 5
 
 # 2. a KVM vcpu mapped one page longer than its run area: past_end
@@ -196,6 +201,9 @@ check "--dev: a process gone before its record was read: its perf ring still rep
 check "... its frames said to be unknown, not shown as none" \
 	jq -se --argjson p "$p2" '[.[] | select(.type == "mapping" and .pid == $p)][0].installed |
 	  .pages_mapped == null and (.note | test("gone"))' "$TMP/dev.json"
+check "... and at its end: pages_with_frame null (never read) or counted, never 0" \
+	jq -se --argjson p "$p2" '[.[] | select(.type == "mapping_end" and .pid == $p)] |
+	  length == 1 and .[0].pages_with_frame != 0' "$TMP/dev.json"
 
 # 5. bad input
 expect_status "-p of a missing pid: exit 1" 1 "$VMSCOPE" driver -p 999999999
