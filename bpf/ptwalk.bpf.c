@@ -42,6 +42,7 @@ __u32 page_struct_size;	/* sizeof(struct page) on this kernel */
 __u32 status;		/* enum ptw_status */
 __u32 count;
 __u32 done;
+__u32 vmas_seen;	/* LEAVES: VMAs met in the range (0: gone) */
 __u64 next_addr;
 __u64 pgd_addr;		/* mm->pgd, kernel virtual */
 __u64 found_base;
@@ -263,9 +264,10 @@ int walk(struct bpf_iter__task_vma *ctx)
 		}
 		return 0;
 	}
-	if (status != PTW_OK)
-		return 0;
 	if (vma->vm_end <= range_lo || vma->vm_start >= range_hi)
+		return 0;
+	vmas_seen++;
+	if (status != PTW_OK)
 		return 0;
 	wc.pgd = pgd;
 	wc.pte_table = 0;

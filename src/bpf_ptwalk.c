@@ -61,6 +61,7 @@ static int run_iter(struct ptwalk *pw, pid_t pid)
 
 	pw->skel->bss->tgid = pid;
 	pw->skel->bss->done = 0;
+	pw->skel->bss->vmas_seen = 0;
 	pw->skel->bss->count = 0;
 	pw->skel->bss->status = PTW_OK;
 	linfo.task.pid = pid;
@@ -210,6 +211,10 @@ int ptwalk_leaves(struct ptwalk *pw, pid_t pid, uint64_t lo, uint64_t hi,
 		err = run_iter(pw, pid);
 		if (err)
 			return err;
+		/* no VMA there: unmapped since, or the process has no mm
+		 * (exiting, a zombie): nothing found is then no data */
+		if (!bss->vmas_seen)
+			return -ESRCH;
 		if (bss->status == PTW_READ_FAIL) {
 			/* a table was freed under us: retry from there */
 			if (++retries > 3)

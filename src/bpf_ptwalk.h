@@ -27,7 +27,8 @@ int ptwalk_top_level(const struct ptwalk *pw);	/* PTW_P4D (4-level) or PTW_PGD *
 
 /* Leaves (and swap/migration entries) of [lo, hi) in address order, in
  * batches. Non-present holes produce nothing. Returns 0, cb's negative
- * return, or -errno (-ESRCH: process gone). */
+ * return, or -errno (-ESRCH: process gone, or without its mm, or no VMA
+ * left in [lo, hi)). */
 typedef int (*ptwalk_cb)(const struct ptw_rec *r, size_t n, void *arg);
 int ptwalk_leaves(struct ptwalk *pw, pid_t pid, uint64_t lo, uint64_t hi,
 		  ptwalk_cb cb, void *arg);

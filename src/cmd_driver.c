@@ -970,9 +970,23 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 		return;
 	}
 	r = ptwalk_leaves(d->pw, m->pid, m->start, m->end, walk_cb, m);
+	if (r == -ESRCH) {
+		snprintf(m->walk_why, sizeof(m->walk_why), "the mapping or its "
+			 "process was gone when its page tables were read (frames "
+			 "unknown)");
+		return;
+	}
 	if (r) {
-		snprintf(m->walk_why, sizeof(m->walk_why), "page-table walk failed: %s%s",
-			 strerror(-r), r == -ESRCH ? " (the process exited first)" : "");
+		snprintf(m->walk_why, sizeof(m->walk_why), "page-table walk failed: %s",
+			 strerror(-r));
+		return;
+	}
+	/* a process that exits as we walk leaves page tables being torn
+	 * down: what the walk found is kept, but it is no count of what
+	 * the driver installed */
+	if (!mm_alive(m->pid)) {
+		snprintf(m->walk_why, sizeof(m->walk_why), "the process exited "
+			 "as its page tables were read (frames unknown)");
 		return;
 	}
 	m->walked = true;
