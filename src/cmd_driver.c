@@ -970,6 +970,14 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 		return;
 	}
 	r = ptwalk_leaves(d->pw, m->pid, m->start, m->end, walk_cb, m);
+	/* a process that exits as we walk leaves page tables being torn
+	 * down: the frames found are some of them, or none, no count of
+	 * what the driver installed. They are dropped: the mapping is new,
+	 * nothing else put frames in it yet */
+	if (!r && !mm_alive(m->pid))
+		r = -ESRCH;
+	if (r && m->npages)
+		memset(m->pfn, 0, m->npages * sizeof(*m->pfn));
 	if (r == -ESRCH) {
 		snprintf(m->walk_why, sizeof(m->walk_why), "the mapping or its "
 			 "process was gone when its page tables were read (frames "
@@ -979,14 +987,6 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 	if (r) {
 		snprintf(m->walk_why, sizeof(m->walk_why), "page-table walk failed: %s",
 			 strerror(-r));
-		return;
-	}
-	/* a process that exits as we walk leaves page tables being torn
-	 * down: what the walk found is kept, but it is no count of what
-	 * the driver installed */
-	if (!mm_alive(m->pid)) {
-		snprintf(m->walk_why, sizeof(m->walk_why), "the process exited "
-			 "as its page tables were read (frames unknown)");
 		return;
 	}
 	m->walked = true;
