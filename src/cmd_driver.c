@@ -858,15 +858,6 @@ static void frame_checks(struct drv *d, uint32_t mi, uint64_t lo, uint64_t hi)
 	}
 }
 
-/* Has pid still its mm (not exiting)? Its exe link goes with the mm. */
-static bool mm_alive(pid_t pid)
-{
-	char link[64], buf[8];
-
-	snprintf(link, sizeof(link), "%s/%d/exe", proc_root(), (int)pid);
-	return readlink(link, buf, sizeof(buf)) > 0;
-}
-
 /* The vmalloc_remap check of the mappings that got RAM frames. */
 static void vmalloc_checks(struct drv *d)
 {
@@ -889,7 +880,7 @@ static void vmalloc_checks(struct drv *d)
 		 * A walk that ended after its mm did may have missed them:
 		 * unknown, and the mapping's end says so */
 		m->vmalloc_ns = d->kmap_ns;
-		if (!mm_alive(m->pid)) {
+		if (proc_has_mm(m->pid) != 1) {
 			m->vmalloc_pages = -1;
 			continue;
 		}
@@ -974,7 +965,7 @@ static void walk_mapping(struct drv *d, struct dmap *m)
 	 * down: the frames found are some of them, or none, no count of
 	 * what the driver installed. They are dropped: the mapping is new,
 	 * nothing else put frames in it yet */
-	if (!r && !mm_alive(m->pid))
+	if (!r && proc_has_mm(m->pid) != 1)
 		r = -ESRCH;
 	if (r && m->npages)
 		memset(m->pfn, 0, m->npages * sizeof(*m->pfn));
