@@ -70,6 +70,9 @@ wait_for() {
 # such lines at least
 has() { grep -q -- "$2" "$1"; }
 has_n() { [ "$(grep -c -- "$3" "$2")" -ge "$1" ]; }
+# zombie PID: PID has exited and is not reaped yet (/proc only: the VM's
+# ps is busybox)
+zombie() { grep -q '^State:.*Z' "/proc/$1/status"; }
 
 # start_demo [ARGS]: run the demo workload, wait until it mapped everything;
 # sets DEMO_PID and REG_<name>_START / REG_<name>_END.

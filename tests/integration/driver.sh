@@ -94,9 +94,9 @@ ok=0 honest=0 unknown=0 unread=0
 for i in 1 2 3 4 5; do
 	DRIVERS_HOLD_MS=0 "$VMSCOPE" --json driver -o "$TMP/b$i.json" -- "$D" kvm secret hugetlb bpfmap \
 		>/dev/null 2>"$TMP/b$i.err" && ok=$((ok + 1))
-	v=$(jq -se '[.[] | select(.type == "mapping_end" and .vma.path == "anon_inode:bpf-map")][0].vmalloc_pages' "$TMP/b$i.json")
-	f=$(jq -se '[.[] | select(.type == "mapping_end" and .vma.path == "anon_inode:bpf-map")][0].pages_with_frame' "$TMP/b$i.json")
-	n=$(jq -se '.[-1].vmalloc_unknown' "$TMP/b$i.json")
+	read -r v f n < <(jq -ser '([.[] | select(.type == "mapping_end" and
+	  .vma.path == "anon_inode:bpf-map")][0] | "\(.vmalloc_pages) \(.pages_with_frame)") +
+	  " \(.[-1].vmalloc_unknown)"' "$TMP/b$i.json")
 	if [ "$v" = 16 ] && [ "$f" = 16 ]; then
 		honest=$((honest + 1))
 	elif [ "$v" = null ] && { [ "$f" = 16 ] || [ "$f" = null ]; } && [ "$n" -ge 1 ] &&
@@ -114,7 +114,6 @@ check "... the BPF array: 16 frames and 16 vmalloc'd, or null with the note, nev
 # the same made certain: the workload stops vmscope, its parent, then
 # maps the BPF array and exits. Unreaped, it is a zombie whose mm is gone:
 # a walk of its page tables finds nothing. Its frames are unknown, not 0
-zombie() { grep -q '^State:.*zombie' "/proc/$1/status"; }
 "$VMSCOPE" --json driver -o "$TMP/z.json" -- sh -c '
 	echo $$ >"$1.tmp" && mv "$1.tmp" "$1"
 	kill -STOP $PPID

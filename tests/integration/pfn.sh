@@ -145,7 +145,7 @@ zparent=$!
 PIDS+=("$zparent")
 wait_for test -s "$TMP/zpid"
 zpid=$(cat "$TMP/zpid")
-wait_for grep -q '^State:.*Z' "/proc/$zpid/status"
+wait_for zombie "$zpid"
 for cmd in "maps $zpid" "pfn $zpid 0x400000" "walk $zpid 0x400000"; do
 	# shellcheck disable=SC2086
 	expect_status "$cmd on a zombie: exit 1" 1 "$VMSCOPE" $cmd

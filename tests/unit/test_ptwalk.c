@@ -6,9 +6,7 @@
  * callers. Needs root (BPF, the direct-map base): else every check skips.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
