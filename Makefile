@@ -36,7 +36,9 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(BPF_SRCS))
 
-SRCS      := $(wildcard src/*.c src/procfs/*.c src/output/*.c)
+# one folder per layer: see docs/ARCHITECTURE.md
+SRC_DIRS  := cmd session tracers model procfs output
+SRCS      := $(wildcard src/*.c $(patsubst %,src/%/*.c,$(SRC_DIRS)))
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 OBJS      := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(SRCS))
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
@@ -82,7 +84,7 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- user space -----------------------------------------------------------
-$(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(OUTPUT)/obj/procfs $(OUTPUT)/obj/output
+$(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(patsubst %,$(OUTPUT)/obj/%,$(SRC_DIRS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -106,8 +108,8 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 # refusing it (the test's __wrap_mmap)
 $(OUTPUT)/tests/test_kernel_btf: TEST_LDFLAGS = -Wl,--wrap=mmap
 
-$(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/vmlinux $(OUTPUT)/obj/procfs \
-$(OUTPUT)/obj/output $(OUTPUT)/workloads $(OUTPUT)/tests $(OUTPUT)/bench:
+$(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/vmlinux $(patsubst %,$(OUTPUT)/obj/%,$(SRC_DIRS)) \
+$(OUTPUT)/workloads $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 -include $(OBJS:.o=.d)

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "feature.h"
+#include "tracers/feature.h"
 
 /* Exit statuses (DESIGN.md) */
 enum {

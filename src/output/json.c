@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "digits.h"
-#include "json.h"
+#include "output/digits.h"
+#include "output/json.h"
 
 void json_init(struct json *j, FILE *f)
 {

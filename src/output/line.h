@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "digits.h"
+#include "output/digits.h"
 
 struct line {
 	FILE *f;

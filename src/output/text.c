@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
-#include "json.h"
+#include "output/text.h"
+#include "output/json.h"
 
 char *text_escape(const char *s, size_t n)
 {

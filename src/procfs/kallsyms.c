@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kallsyms.h"
-#include "../util.h"
+#include "procfs/kallsyms.h"
+#include "util.h"
 
 static FILE *open_kallsyms(void)
 {

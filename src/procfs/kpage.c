@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "kpage.h"
-#include "../util.h"
+#include "procfs/kpage.h"
+#include "util.h"
 
 static const char *const kpf_names[64] = {
 	[KPF_LOCKED] = "locked", [KPF_ERROR] = "error",

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maps.h"
-#include "../util.h"
+#include "procfs/maps.h"
+#include "util.h"
 
 static int hexnum(const char **pp, const char *end, uint64_t *out)
 {

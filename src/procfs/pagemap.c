@@ -6,8 +6,8 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 
-#include "pagemap.h"
-#include "../util.h"
+#include "procfs/pagemap.h"
+#include "util.h"
 
 void pagemap_decode(uint64_t raw, struct pm_entry *e)
 {

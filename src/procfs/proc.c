@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
-#include "../util.h"
+#include "procfs/proc.h"
+#include "util.h"
 
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
 

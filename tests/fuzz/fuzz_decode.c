@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pgtable.h"
+#include "model/pgtable.h"
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver_checks.h"
-#include "records.h"
-#include "vma_model.h"
-#include "vmflags.h"
+#include "cmd/driver_checks.h"
+#include "tracers/records.h"
+#include "model/vma_model.h"
+#include "model/vmflags.h"
 
 /* A 64-page driver mapping the fault records land in. */
 static void driver_fault(struct flt_event *fe)

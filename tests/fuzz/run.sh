@@ -14,9 +14,9 @@ passed=0 failed=0
 
 declare -A SRCS=(
 	[maps]="src/procfs/maps.c src/util.c"
-	[range]="src/range.c src/util.c"
-	[decode]="src/pgtable.c src/procfs/kpage.c src/procfs/pagemap.c src/util.c"
-	[records]="src/records.c src/vma_model.c src/procfs/maps.c src/util.c src/driver_checks.c src/procfs/kpage.c src/vmflags.c"
+	[range]="src/model/range.c src/util.c"
+	[decode]="src/model/pgtable.c src/procfs/kpage.c src/procfs/pagemap.c src/util.c"
+	[records]="src/tracers/records.c src/model/vma_model.c src/procfs/maps.c src/util.c src/cmd/driver_checks.c src/procfs/kpage.c src/model/vmflags.c"
 )
 for name in maps range decode records; do
 	bin=$OUT/fuzz_$name

@@ -7,8 +7,8 @@
 #include "output/text.h"
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
-#include "range.h"
-#include "vmflags.h"
+#include "model/range.h"
+#include "model/vmflags.h"
 #include <stdlib.h>
 
 int main(void)

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "driver_checks.h"
+#include "cmd/driver_checks.h"
 #include "procfs/kpage.h"
 #include "tap.h"
-#include "vmflags.h"
+#include "model/vmflags.h"
 
 #define START 0x7f0000000000ULL
 

@@ -17,7 +17,7 @@
 #include <bpf/btf.h>
 
 #include "tap.h"
-#include "kernel_btf.h"
+#include "tracers/kernel_btf.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 

@@ -2,8 +2,8 @@
 /* Page-table entry decoding on hand-built x86-64 entries. */
 #include <string.h>
 
-#include "bpf_ptwalk.h"
-#include "pgtable.h"
+#include "tracers/bpf_ptwalk.h"
+#include "model/pgtable.h"
 #include "tap.h"
 #include "vmscope_abi.h"
 

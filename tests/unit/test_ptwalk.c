@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "bpf_ptwalk.h"
+#include "tracers/bpf_ptwalk.h"
 #include "tap.h"
 
 #define NPAGES 4

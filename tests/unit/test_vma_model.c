@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "procfs/maps.h"
-#include "symbolize.h"
+#include "model/symbolize.h"
 #include "tap.h"
-#include "vma_model.h"
-#include "vmflags.h"
+#include "model/vma_model.h"
+#include "model/vmflags.h"
 
 #define PID 0x3ffffff0	/* no such process: the model never reads /proc */
 

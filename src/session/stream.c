@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "tracers/kernel_btf.h"
+#include "session/stream.h"
+#include "util.h"
+
+int stream_opt(const struct cli *c, struct stream_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		return cli_parse_pid(c, arg, &a->pid);
+	case 'f':
+		a->follow = true;
+		return 0;
+	case 'C':
+		a->comm = arg;
+		return 0;
+	case 'o':
+		a->outpath = arg;
+		return 0;
+	case 'R':
+		if (parse_ring_size(arg, &a->ring_bytes))
+			return cli_error(c, EXIT_USAGE, "bad --ring-size '%s': a power "
+					 "of two from 4K to 1G", arg);
+		return 0;
+	}
+	return -1;
+}
+
+int stream_args_end(const struct cli *c, struct stream_args *a, int argc, char **argv)
+{
+	if (optind < argc)
+		a->cmd = argv + optind;
+	return cli_check_target(c, a->pid, a->cmd, a->comm);
+}
+
+void stream_mmtrace_opts(const struct stream_args *a, struct mmtrace_opts *mo)
+{
+	mo->system_wide = !a->pid && !a->cmd;
+	mo->follow_forks = a->follow;
+	mo->comm = a->comm;
+	mo->ring_bytes = a->ring_bytes;
+}
+
+void stream_note_lost(struct stream *s, uint64_t lost)
+{
+	if (lost <= s->lost_seen)
+		return;
+	cli_note(s->c, "%" PRIu64 " events lost: the ring buffer was full "
+		 "(try --ring-size)", lost - s->lost_seen);
+	s->lost_seen = lost;
+}
+
+int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
+{
+	pid_t pid = a->pid;
+	char **cmd = a->cmd;
+	const char *outpath = a->outpath;
+	sigset_t mask;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->out = stdout;
+	s->pid = pid;
+	s->cmd = cmd;
+	s->child = (struct launch){ .pid = -1, .go_fd = -1, .err_fd = -1 };
+	s->ep = s->sfd = s->pidfd = -1;
+	/* signals arrive through a signalfd; SIGCHLD tells a command ended */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &s->oldmask);
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s->ep < 0 || s->sfd < 0)
+		return cli_error(c, EXIT_RUNTIME, "epoll/signalfd: %s", strerror(errno));
+	if (pid) {
+		r = cli_check_pid(c, pid);
+		if (r)
+			return r;
+		/* now, not once attached: a process that exits while the
+		 * programs load (a second under TCG) still ends the run */
+		s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (s->pidfd < 0 && errno == ESRCH)	/* gone since the check */
+			return cli_error(c, EXIT_RUNTIME, "no such process: %d", (int)pid);
+	}
+	if (outpath) {
+		s->out = fopen(outpath, "we");
+		if (!s->out) {
+			s->out = stdout;
+			return cli_error(c, EXIT_RUNTIME, "cannot write %s: %s", outpath,
+					 strerror(errno));
+		}
+		/* fewer writes at 1M events/s; glibc ignores the size of a
+		 * buffer it is not given (it used 4 KiB) */
+		s->outbuf = malloc(STREAM_OUTBUF);
+		if (s->outbuf)
+			setvbuf(s->out, s->outbuf, _IOFBF, STREAM_OUTBUF);
+	}
+	{
+		struct stat st;
+
+		s->out_is_file = !fstat(fileno(s->out), &st) && S_ISREG(st.st_mode);
+	}
+	if (cmd) {
+		r = launch_prepare(&s->child, cmd);
+		if (r)
+			return cli_error(c, EXIT_RUNTIME, "cannot start %s: %s", cmd[0],
+					 strerror(-r));
+		s->pid = s->child.pid;
+	}
+	s->t_start = now_sec();
+	return EXIT_OK;
+}
+
+static void watch(struct stream *s, int fd)
+{
+	struct epoll_event ee = { .events = EPOLLIN, .data.fd = fd };
+
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ee);
+}
+
+int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
+	      bool children)
+{
+	const char *who = s->cmd ? strrchr(s->cmd[0], '/') : NULL;
+	double ms = (now_sec() - s->t_start) * 1e3;
+	bool seized;
+	int e, st, r;
+
+	who = who ? who + 1 : s->cmd ? s->cmd[0] : NULL;
+	if (who)
+		cli_note(s->c, "%s %.32s%s, %s mode, ready in %.0f ms", what, who,
+			 children ? " (+children)" : "", mode, ms);
+	else if (s->pid)
+		cli_note(s->c, "%s process %d%s, %s mode, ready in %.0f ms", what,
+			 (int)s->pid, children ? " (+children)" : "", mode, ms);
+	else
+		cli_note(s->c, "%s all processes, %s mode, ready in %.0f ms", what,
+			 mode, ms);
+	watch(s, ring_fd);
+	watch(s, s->sfd);
+	if (s->pidfd >= 0)
+		watch(s, s->pidfd);
+	if (!s->cmd) {
+		kernel_btf_drop();	/* every object is loaded */
+		return EXIT_OK;
+	}
+	seized = s->at_exec && !launch_seize(&s->child);
+	e = launch_go(&s->child);
+	kernel_btf_drop();	/* every object is loaded: the command runs */
+	if (!e && seized) {
+		r = launch_exec_stop(&s->child, &st);
+		if (r == 0) {
+			s->at_exec(s->at_exec_arg);
+			launch_detach(&s->child);
+		} else if (r == 1) {
+			s->exit_code = launch_status(st);
+			s->have_exit = true;
+			s->child.pid = -1;
+		}
+		/* r < 0: no stop to wait for (waitpid failed); run on */
+	}
+	if (!e)
+		return EXIT_OK;
+	waitpid(s->child.pid, &st, 0);
+	s->child.pid = -1;
+	cli_error(s->c, EXIT_RUNTIME, "cannot execute %s: %s", s->cmd[0], strerror(e));
+	return launch_status(st);	/* 127 or 126, as a shell */
+}
+
+void stream_flush_live(struct stream *s)
+{
+	double t;
+
+	if (!s->out_is_file) {
+		fflush(s->out);
+		return;
+	}
+	/* every write that ends inside a new page-cache folio makes ext4
+	 * zero the rest of it: per-batch flushes were a third of vmscope's
+	 * time streaming a million faults to a file */
+	t = now_sec();
+	if (t - s->last_flush >= 1.0) {
+		fflush(s->out);
+		s->last_flush = t;
+	}
+}
+
+int stream_wait(struct stream *s, int timeout_ms)
+{
+	struct epoll_event evs[4];
+	int n = epoll_wait(s->ep, evs, 4, timeout_ms), i, done = 0;
+
+	if (n < 0 && errno != EINTR)
+		return -cli_error(s->c, EXIT_RUNTIME, "epoll: %s", strerror(errno));
+	if (s->have_exit)
+		done = 1;	/* it ended while stopped at exec */
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.fd == s->sfd) {
+			struct signalfd_siginfo si;
+			int st;
+
+			if (read(s->sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGCHLD) {
+				done = 1;
+			} else if (s->cmd && s->child.pid > 0 &&
+				   waitpid(s->child.pid, &st, WNOHANG) == s->child.pid) {
+				s->exit_code = launch_status(st);
+				s->have_exit = true;
+				s->child.pid = -1;
+				done = 1;
+			}
+		} else if (evs[i].data.fd == s->pidfd) {
+			done = 1;	/* the traced process exited */
+		}
+	}
+	/* no pidfd (before 5.3): look */
+	if (s->pid && !s->cmd && s->pidfd < 0 && kill(s->pid, 0) && errno == ESRCH)
+		done = 1;
+	return done;
+}
+
+int stream_end(struct stream *s, int ret)
+{
+	if (s->out && (fflush(s->out) || ferror(s->out)) && ret == EXIT_OK)
+		ret = cli_error(s->c, EXIT_RUNTIME, "writing events: %s", strerror(errno));
+	if (s->out && s->out != stdout)
+		fclose(s->out);
+	free(s->outbuf);
+	s->outbuf = NULL;
+	if (s->child.pid > 0)
+		launch_abort(&s->child);
+	if (s->ep >= 0)
+		close(s->ep);
+	if (s->sfd >= 0)
+		close(s->sfd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+	return ret;
+}
+
+int stream_fault_mode(const struct cli *c, const char *cmd, enum mech *chosen)
+{
+	struct hook_status hs;
+
+	hook_probe(hook_find("handle_mm_fault"), c->mode, &hs);
+	if (hs.err) {
+		const struct probe_result *why = c->mode == MECH_FENTRY ? &hs.fentry :
+			c->mode == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
+
+		return cli_error(c, EXIT_PRIVILEGE, "%s: --mode=%s unavailable for "
+				 "handle_mm_fault: %s", cmd, mech_name(c->mode), why->why);
+	}
+	*chosen = hs.chosen;
+	return 0;
+}
