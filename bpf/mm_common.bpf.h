@@ -26,7 +26,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, VMS_TRACED_MAX);
 	__type(key, __u32);		/* tgid */
 	__type(value, __u8);
 } traced SEC(".maps");

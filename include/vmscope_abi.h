@@ -95,6 +95,10 @@ enum mm_ev_type {
 /* Record types from here on belong to other objects sharing the ring. */
 #define MM_EV_FOREIGN	16
 
+/* Processes the traced set holds (the `traced` map of mm_common.bpf.h,
+ * made by src/tracers/ring.c) */
+#define VMS_TRACED_MAX	8192
+
 enum mm_vma_when {
 	MM_VMAS_NONE = 0,
 	MM_VMAS_AFTER = 1,	/* the VMAs the call left (mmap, mprotect ...) */

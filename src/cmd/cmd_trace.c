@@ -13,7 +13,7 @@
 #include "output/line.h"
 #include "output/text.h"
 #include "procfs/maps.h"
-#include "session/stream.h"
+#include "session/session.h"
 #include "model/symbolize.h"
 #include "util.h"
 #include "model/vma_model.h"
@@ -62,7 +62,6 @@ struct tracer {
 	uint64_t events;
 	struct call_stat stat[MM_NR_MAX];
 	struct vm_model *vm;	/* for paths: (dev, inode) -> path */
-	struct mmtrace *mt;
 	bool exec_vmas;		/* the kernel sends exec's VMAs */
 	struct mmtrace_regions regions;	/* mmap_region's mechanism */
 	struct made *made;	/* MM_EV_REGION records waiting for their call */
@@ -786,24 +785,20 @@ static void summary(struct tracer *t, double secs, uint64_t lost, int exit_code,
 }
 
 
-int cmd_trace(struct cli *c, int argc, char **argv)
+/* options: -1 to go on, else the exit status to return now (--help: 0) */
+static int trace_options(struct cli *c, int argc, char **argv, struct session_args *sa)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		STREAM_LONGOPTS,
+		SESSION_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct stream_args sa = { .ring_bytes = 4 << 20 };
-	struct mmtrace_opts mo = { 0 };
-	struct tracer *t = NULL;
-	struct stream s;
-	char why[256];
-	int opt, r, ret;
+	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" STREAM_SHORTOPTS CLI_COMMON_SHORTOPTS,
+	while ((opt = getopt_long(argc, argv, "+" SESSION_SHORTOPTS CLI_COMMON_SHORTOPTS,
 				  longopts, NULL)) != -1) {
-		r = stream_opt(c, &sa, opt, optarg);
+		r = session_opt(c, sa, opt, optarg);
 		if (r > 0)
 			return r;
 		if (r == 0)
@@ -812,11 +807,58 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		if (r >= 0)
 			return r;
 	}
-	r = stream_args_end(c, &sa, argc, argv);
+	r = session_args_end(c, sa, argc, argv);
+	return r ? r : -1;
+}
+
+/* mmap_region's VMAs where fentry or kprobes allow; EXIT_OK or the exit
+ * status */
+static int open_regions(struct tracer *t, struct session *s, const struct mmtrace_opts *mo)
+{
+	char why[256];
+	int r = mmtrace_open_regions(s->mt, mo, t->c->mode, &t->regions, why, sizeof(why));
+
+	if (r && t->c->mode == MECH_AUTO) {
+		/* probed fine, yet the real programs did not load: the calls
+		 * are still all there */
+		cli_note(t->c, "%s; tracepoint mode instead", why);
+		t->regions.mech = MECH_TRACEPOINT;
+		r = 0;
+	}
 	if (r)
-		return r;
-	stream_mmtrace_opts(&sa, &mo);
-	ret = stream_begin(&s, c, &sa);
+		return cli_error(t->c, r == -EOPNOTSUPP || r == -EPERM ? EXIT_PRIVILEGE :
+				 EXIT_RUNTIME, "%s", why);
+	if (t->regions.mech != MECH_TRACEPOINT && t->regions.vma_mech == MECH_NONE)
+		cli_note(t->c, "vma_set_page_prot cannot be hooked: the VMAs mmap_region "
+			 "makes are shown as asked, not as made");
+	return EXIT_OK;
+}
+
+static void tracer_free(struct tracer *t)
+{
+	if (!t)
+		return;
+	vm_model_free(t->vm);
+	while (t->nmade)
+		made_free(&t->made[--t->nmade]);
+	free(t->made);
+	sym_free(t->sym);
+	free(t);
+}
+
+int cmd_trace(struct cli *c, int argc, char **argv)
+{
+	struct session_args sa = { .ring_bytes = 4 << 20 };
+	struct mmtrace_opts mo = { 0 };
+	struct tracer *t = NULL;
+	struct session s;
+	int ret;
+
+	ret = trace_options(c, argc, argv, &sa);
+	if (ret >= 0)
+		return ret;
+	session_mmtrace_opts(&sa, &mo);
+	ret = session_begin(&s, c, &sa);
 	if (ret)
 		goto out;
 	t = calloc(1, sizeof(*t));
@@ -828,71 +870,26 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	t->out = s.out;
 	json_init(&t->j, t->out);
 	t->t0 = (uint64_t)(s.t_start * 1e9);
-	r = mmtrace_open(&t->mt, &mo, on_event, t, why, sizeof(why));
-	if (r) {
-		ret = cli_error(c, r == -EPERM || r == -EACCES ? EXIT_PRIVILEGE :
-				EXIT_RUNTIME, "%s%s", why, r == -EPERM ?
-				" (needs root: CAP_BPF and CAP_PERFMON)" : "");
-		goto out;
-	}
-	r = mmtrace_open_regions(t->mt, &mo, c->mode, &t->regions, why, sizeof(why));
-	if (r && c->mode == MECH_AUTO) {
-		/* probed fine, yet the real programs did not load: the calls
-		 * are still all there */
-		cli_note(c, "%s; tracepoint mode instead", why);
-		t->regions.mech = MECH_TRACEPOINT;
-		r = 0;
-	}
-	if (r) {
-		ret = cli_error(c, r == -EOPNOTSUPP || r == -EPERM ? EXIT_PRIVILEGE :
-				EXIT_RUNTIME, "%s", why);
-		goto out;
-	}
-	if (t->regions.mech != MECH_TRACEPOINT && t->regions.vma_mech == MECH_NONE)
-		cli_note(c, "vma_set_page_prot cannot be hooked: the VMAs mmap_region "
-			 "makes are shown as asked, not as made");
-	t->exec_vmas = mmtrace_has_exec_vmas(t->mt);
-	if (s.pid) {
-		r = mmtrace_add(t->mt, s.pid);
-		if (r) {
-			ret = cli_error(c, EXIT_RUNTIME, "cannot trace %d: %s", s.pid,
-					strerror(-r));
-			goto out;
-		}
-		vm_model_seed(t->vm, s.pid);
-	}
-	/* no exec VMA records: read /proc while the command is stopped
-	 * at its exec (the ring holds the exec event by then) */
-	if (!t->exec_vmas) {
-		s.at_exec = mmtrace_at_exec;
-		s.at_exec_arg = t->mt;
-	}
-	ret = stream_go(&s, mmtrace_fd(t->mt), "tracing", mech_name(t->regions.mech),
-			sa.follow);
+	ret = session_open_mm(&s, &mo, on_event, t);
+	if (!ret)
+		ret = open_regions(t, &s, &mo);
+	if (!ret)
+		ret = session_add_target(&s, "trace");
 	if (ret)
 		goto out;
-	while (!(r = stream_wait(&s, 100))) {
-		mmtrace_consume(t->mt);
-		stream_note_lost(&s, mmtrace_lost(t->mt));
-		stream_flush_live(&s);
-	}
-	if (r < 0)
-		ret = -r;
-	mmtrace_consume(t->mt);	/* what arrived before the end */
-	stream_note_lost(&s, mmtrace_lost(t->mt));
+	t->exec_vmas = mmtrace_has_exec_vmas(s.mt);
+	if (s.pid)
+		vm_model_seed(t->vm, s.pid);
+	/* no exec VMA records: read /proc while the command is stopped
+	 * at its exec (the ring holds the exec event by then) */
+	ret = session_run(&s, &(struct session_loop){
+		.what = "tracing", .mode = mech_name(t->regions.mech),
+		.children = sa.follow, .consume_at_exec = !t->exec_vmas });
+	if (ret)
+		goto out;
 	made_release(t, 0, 0, true);	/* calls that never ended */
-	summary(t, now_sec() - s.t_start, mmtrace_lost(t->mt), s.exit_code, s.have_exit);
-	if (!ret && s.have_exit)
-		ret = s.exit_code;
+	summary(t, now_sec() - s.t_start, session_lost(&s), s.exit_code, s.have_exit);
 out:
-	if (t) {
-		mmtrace_close(t->mt);
-		vm_model_free(t->vm);
-		while (t->nmade)
-			made_free(&t->made[--t->nmade]);
-		free(t->made);
-		sym_free(t->sym);
-		free(t);
-	}
-	return stream_end(&s, ret);
+	tracer_free(t);
+	return session_end(&s, ret);
 }

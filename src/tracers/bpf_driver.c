@@ -9,11 +9,25 @@
 
 #include "tracers/bpf_driver.h"
 #include "model/mmcalls.h"
+#include "tracers/records.h"
+#include "tracers/ring.h"
 #include "driver.skel.h"
 
 struct drvtrace {
 	struct driver_bpf *skel;
+	drvtrace_cb cb;
+	void *arg;
 };
+
+static int on_record(const void *data, size_t size, void *arg)
+{
+	struct drvtrace *d = arg;
+	struct drv_event e;
+
+	if (!drv_record_decode(data, size, &e))
+		return 0;	/* malformed: ignore, never stop polling */
+	return d->cb(&e, d->arg);
+}
 
 static const struct {
 	const char *hook, *name;
@@ -56,8 +70,9 @@ static void progs_of(struct driver_bpf *s, unsigned int h, struct bpf_program *p
 	}
 }
 
-int drvtrace_open(struct drvtrace **dp, struct mmtrace *mt, const struct mmtrace_opts *mo,
-		  enum mech request, enum mech chosen[DH_NR], char *why, size_t whylen)
+int drvtrace_open(struct drvtrace **dp, struct trace_ring *ring, const struct mmtrace_opts *mo,
+		  enum mech request, enum mech chosen[DH_NR], drvtrace_cb cb, void *arg,
+		  char *why, size_t whylen)
 {
 	struct bpf_program *p[3];
 	struct hook_status hs;
@@ -86,6 +101,8 @@ int drvtrace_open(struct drvtrace **dp, struct mmtrace *mt, const struct mmtrace
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->cb = cb;
+	d->arg = arg;
 	d->skel = driver_bpf__open();
 	if (!d->skel) {
 		err = -errno;
@@ -101,9 +118,7 @@ int drvtrace_open(struct drvtrace **dp, struct mmtrace *mt, const struct mmtrace
 			bpf_program__set_autoload(p[2], chosen[h] == MECH_KPROBE);
 	}
 	bpf_map__set_max_entries(d->skel->maps.scratch, 1);
-	err = bpf_map__reuse_fd(d->skel->maps.events, mmtrace_events_fd(mt));
-	if (!err)
-		err = bpf_map__reuse_fd(d->skel->maps.traced, mmtrace_traced_fd(mt));
+	err = trace_ring_share(ring, d->skel->maps.events, d->skel->maps.traced);
 	if (err) {
 		snprintf(why, whylen, "cannot share the ring buffer: %s", strerror(-err));
 		goto fail;
@@ -119,6 +134,7 @@ int drvtrace_open(struct drvtrace **dp, struct mmtrace *mt, const struct mmtrace
 			 strerror(-err));
 		goto fail;
 	}
+	trace_ring_on(ring, DRV_EV_TYPE, on_record, d);
 	*dp = d;
 	return 0;
 fail:

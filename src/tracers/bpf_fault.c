@@ -11,13 +11,44 @@
 
 #include "tracers/bpf_fault.h"
 #include "model/mmcalls.h"
+#include "tracers/records.h"
+#include "tracers/ring.h"
 #include "fault.skel.h"
 
 struct fltrace {
 	struct fault_bpf *skel;
 	struct bpf_link **links;
 	size_t nlinks;
+	fltrace_cb cb;
+	void *arg;
 };
+
+static int on_record(const void *data, size_t size, void *arg)
+{
+	struct fltrace *f = arg;
+	struct flt_event e;
+
+	if (!flt_record_decode(data, size, &e))
+		return 0;	/* malformed: ignore, never stop polling */
+	return f->cb(&e, f->arg);
+}
+
+int fltrace_outcome_mode(enum mech request, enum mech *chosen, char *why, size_t whylen)
+{
+	struct hook_status hs;
+
+	hook_probe(hook_find("handle_mm_fault"), request, &hs);
+	if (hs.err) {
+		const struct probe_result *r = request == MECH_FENTRY ? &hs.fentry :
+			request == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
+
+		snprintf(why, whylen, "--mode=%s unavailable for handle_mm_fault: %s",
+			 mech_name(request), r->why);
+		return -EOPNOTSUPP;
+	}
+	*chosen = hs.chosen;
+	return 0;
+}
 
 /* One software event per CPU, sampling every event into prog. */
 static int attach_sw_event(struct fltrace *f, struct bpf_program *prog,
@@ -45,8 +76,8 @@ static int attach_sw_event(struct fltrace *f, struct bpf_program *prog,
 	return 0;
 }
 
-int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_opts *o,
-		 char *why, size_t whylen)
+int fltrace_open(struct fltrace **fp, struct trace_ring *ring, const struct fltrace_opts *o,
+		 fltrace_cb cb, void *arg, char *why, size_t whylen)
 {
 	bool hmf = o->outcome == MECH_FENTRY || o->outcome == MECH_KPROBE;
 	struct fltrace *f;
@@ -60,6 +91,8 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		free(f);
 		return -ENOMEM;
 	}
+	f->cb = cb;
+	f->arg = arg;
 	f->skel = fault_bpf__open();
 	if (!f->skel) {
 		err = -errno;
@@ -88,9 +121,7 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		bpf_map__set_max_entries(f->skel->maps.agg_ip, 1);
 		bpf_map__set_max_entries(f->skel->maps.bounds, 1);
 	}
-	err = bpf_map__reuse_fd(f->skel->maps.events, mmtrace_events_fd(mt));
-	if (!err)
-		err = bpf_map__reuse_fd(f->skel->maps.traced, mmtrace_traced_fd(mt));
+	err = trace_ring_share(ring, f->skel->maps.events, f->skel->maps.traced);
 	if (err) {
 		snprintf(why, whylen, "cannot share the ring buffer: %s", strerror(-err));
 		goto fail;
@@ -131,6 +162,7 @@ int fltrace_open(struct fltrace **fp, struct mmtrace *mt, const struct fltrace_o
 		snprintf(why, whylen, "no online CPU took the page-fault events");
 		goto fail;
 	}
+	trace_ring_on(ring, FLT_EV_TYPE, on_record, f);
 	*fp = f;
 	return 0;
 fail:
@@ -148,24 +180,55 @@ uint64_t fltrace_agg_dropped(const struct fltrace *f)
 	return f->skel->bss->agg_dropped;
 }
 
-int fltrace_bounds_fd(const struct fltrace *f)
+int fltrace_set_bounds(struct fltrace *f, pid_t pid, const struct flt_bounds *b)
 {
-	return bpf_map__fd(f->skel->maps.bounds);
+	__u32 key = (__u32)pid;
+
+	return bpf_map_update_elem(bpf_map__fd(f->skel->maps.bounds), &key, b, BPF_ANY) ?
+	       -errno : 0;
 }
 
-int fltrace_agg_fd(const struct fltrace *f)
+static uint64_t percpu_sum(int fd, const void *key, uint64_t *vals, int ncpu)
 {
-	return bpf_map__fd(f->skel->maps.agg);
+	uint64_t s = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(fd, key, vals))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		s += vals[i];
+	return s;
 }
 
-int fltrace_agg_ip_fd(const struct fltrace *f)
+int fltrace_read_counts(struct fltrace *f, const struct fltrace_counts_cb *cb,
+			uint64_t lat[FLT_NR_RESULTS][FLT_LAT_BUCKETS])
 {
-	return bpf_map__fd(f->skel->maps.agg_ip);
-}
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(f->skel->maps.agg);
+	struct flt_agg_key k, *prev = NULL;
+	struct flt_ip_key ik, *iprev = NULL;
+	uint64_t *vals;
+	__u32 slot;
 
-int fltrace_lat_fd(const struct fltrace *f)
-{
-	return bpf_map__fd(f->skel->maps.lat_hist);
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		cb->by_where(&k, percpu_sum(fd, &k, vals, ncpu), cb->arg);
+	}
+	fd = bpf_map__fd(f->skel->maps.agg_ip);
+	while (!bpf_map_get_next_key(fd, iprev, &ik)) {
+		iprev = &ik;
+		cb->by_ip(&ik, percpu_sum(fd, &ik, vals, ncpu), cb->arg);
+	}
+	fd = bpf_map__fd(f->skel->maps.lat_hist);
+	for (slot = 0; slot < FLT_NR_RESULTS * FLT_LAT_BUCKETS; slot++)
+		lat[slot / FLT_LAT_BUCKETS][slot % FLT_LAT_BUCKETS] =
+			percpu_sum(fd, &slot, vals, ncpu);
+	free(vals);
+	return 0;
 }
 
 void fltrace_close(struct fltrace *f)

@@ -11,6 +11,7 @@
 #include "tracers/bpf_mmap.h"
 #include "model/mmcalls.h"
 #include "tracers/records.h"
+#include "tracers/ring.h"
 #include "exec_vmas.skel.h"
 #include "mmap.skel.h"
 #include "mmap_region.skel.h"
@@ -19,32 +20,19 @@ struct mmtrace {
 	struct mmap_bpf *skel;
 	struct exec_vmas_bpf *exec;	/* NULL before 6.7 */
 	struct mmap_region_bpf *region;	/* NULL in tracepoint mode */
-	struct ring_buffer *rb;
+	struct trace_ring *ring;
 	mmtrace_cb cb;
 	void *arg;
-	mmtrace_raw_cb other;	/* records of objects sharing the ring */
-	void *other_arg;
 };
 
-static int on_record(void *ctx, void *data, size_t size)
+static int on_record(const void *data, size_t size, void *arg)
 {
-	struct mmtrace *t = ctx;
+	struct mmtrace *t = arg;
 	struct mm_event ev;
 
-	if (record_type(data, size) >= MM_EV_FOREIGN)
-		return t->other && t->other(data, size, t->other_arg) < 0 ? -ECANCELED : 0;
 	if (!mm_record_decode(data, size, &ev))
 		return 0;	/* malformed: ignore, never stop polling */
-	return t->cb(&ev, t->arg) < 0 ? -ECANCELED : 0;
-}
-
-/* An object that writes into this tracer's ring and follows its set. */
-static int share_maps(const struct mmtrace *t, struct bpf_map *events,
-		      struct bpf_map *traced)
-{
-	int err = bpf_map__reuse_fd(events, bpf_map__fd(t->skel->maps.events));
-
-	return err ? err : bpf_map__reuse_fd(traced, bpf_map__fd(t->skel->maps.traced));
+	return t->cb(&ev, t->arg);
 }
 
 /* Load, not attach: its program must run after on_exec, which says
@@ -57,7 +45,7 @@ static int load_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 	if (!e)
 		return -errno;
 	MMTRACE_SET_FILTER(e->rodata, o);
-	err = share_maps(t, e->maps.events, e->maps.traced);
+	err = trace_ring_share(t->ring, e->maps.events, e->maps.traced);
 	if (!err)
 		err = exec_vmas_bpf__load(e);
 	if (err) {
@@ -66,26 +54,6 @@ static int load_exec_vmas(struct mmtrace *t, const struct mmtrace_opts *o)
 	}
 	t->exec = e;
 	return 0;
-}
-
-/*
- * A map the objects share (the ring buffer, the traced set), made from
- * the mmap object's own definition before any object loads, rather than
- * by the mmap object's load: the objects that share it can then load at
- * the same time.
- */
-static int make_shared_map(struct bpf_map *m)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = bpf_map__map_flags(m));
-	int fd, err;
-
-	fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
-			    bpf_map__value_size(m), bpf_map__max_entries(m), &mo);
-	if (fd < 0)
-		return -errno;
-	err = bpf_map__reuse_fd(m, fd);	/* keeps a dup */
-	close(fd);
-	return err;
 }
 
 struct exec_vmas_load {
@@ -101,12 +69,13 @@ static void *exec_vmas_thread(void *arg)
 	return NULL;
 }
 
-int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
+int mmtrace_open(struct mmtrace **tp, struct trace_ring *ring, const struct mmtrace_opts *o,
 		 mmtrace_cb cb, void *arg, char *why, size_t whylen)
 {
 	struct exec_vmas_load exec_load;
 	struct mmtrace *t;
 	pthread_t exec_th;
+	unsigned int type;
 	bool threaded;
 	int err;
 
@@ -114,6 +83,7 @@ int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->ring = ring;
 	t->cb = cb;
 	t->arg = arg;
 	t->skel = mmap_bpf__open();
@@ -123,12 +93,9 @@ int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
 		goto fail;
 	}
 	MMTRACE_SET_FILTER(t->skel->rodata, o);
-	bpf_map__set_max_entries(t->skel->maps.events, o->ring_bytes);
-	err = make_shared_map(t->skel->maps.events);
-	if (!err)
-		err = make_shared_map(t->skel->maps.traced);
+	err = trace_ring_share(ring, t->skel->maps.events, t->skel->maps.traced);
 	if (err) {
-		snprintf(why, whylen, "cannot create the ring buffer: %s", strerror(-err));
+		snprintf(why, whylen, "cannot share the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
 	/* exec's VMAs (optional: older kernels get a snapshot from user
@@ -153,55 +120,13 @@ int mmtrace_open(struct mmtrace **tp, const struct mmtrace_opts *o,
 		exec_vmas_bpf__destroy(t->exec);
 		t->exec = NULL;
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
-	if (!t->rb) {
-		err = -errno;
-		snprintf(why, whylen, "cannot map the ring buffer: %s", strerror(-err));
-		goto fail;
-	}
+	for (type = 1; type < MM_EV_FOREIGN; type++)
+		trace_ring_on(ring, type, on_record, t);
 	*tp = t;
 	return 0;
 fail:
 	mmtrace_close(t);
 	return err;
-}
-
-int mmtrace_add(struct mmtrace *t, pid_t pid)
-{
-	__u32 key = pid;
-	__u8 one = 1;
-
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-void mmtrace_set_other(struct mmtrace *t, mmtrace_raw_cb cb, void *arg)
-{
-	t->other = cb;
-	t->other_arg = arg;
-}
-
-int mmtrace_events_fd(const struct mmtrace *t)
-{
-	return bpf_map__fd(t->skel->maps.events);
-}
-
-int mmtrace_traced_fd(const struct mmtrace *t)
-{
-	return bpf_map__fd(t->skel->maps.traced);
-}
-
-int mmtrace_fd(const struct mmtrace *t)
-{
-	return ring_buffer__epoll_fd(t->rb);
-}
-
-int mmtrace_consume(struct mmtrace *t)
-{
-	int n = ring_buffer__consume(t->rb);
-
-	return n == -ECANCELED ? 0 : n;
 }
 
 /* fentry when fentry is the choice, else kprobe (the caller checked) */
@@ -251,7 +176,7 @@ int mmtrace_open_regions(struct mmtrace *t, const struct mmtrace_opts *o,
 	}
 	MMTRACE_SET_FILTER(r->rodata, o);
 	region_autoload(r, res->mech, res->vma_mech);
-	err = share_maps(t, r->maps.events, r->maps.traced);
+	err = trace_ring_share(t->ring, r->maps.events, r->maps.traced);
 	if (!err)
 		err = mmap_region_bpf__load(r);
 	if (!err)
@@ -281,14 +206,8 @@ void mmtrace_close(struct mmtrace *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
 	exec_vmas_bpf__destroy(t->exec);
 	mmap_region_bpf__destroy(t->region);
 	mmap_bpf__destroy(t->skel);
 	free(t);
-}
-
-void mmtrace_at_exec(void *t)
-{
-	mmtrace_consume(t);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Lifecycle of the mmap-family tracer (bpf/mmap.bpf.c, bpf/exec_vmas.bpf.c,
- * bpf/mmap_region.bpf.c):
- * open (set filters, load, attach), add processes, poll, read the lost
- * count, close.
+ * bpf/mmap_region.bpf.c): open on a session's ring (set filters, load,
+ * attach; its records, decoded, go to the callback), read the lost count,
+ * close. Processes are added to the ring's traced set.
  */
 #ifndef VMSCOPE_BPF_MMAP_H
 #define VMSCOPE_BPF_MMAP_H
@@ -19,7 +19,7 @@
 struct mmtrace;
 
 struct mmtrace_opts {
-	bool system_wide;	/* else only processes added with mmtrace_add */
+	bool system_wide;	/* else only processes in the traced set */
 	bool follow_forks;
 	const char *comm;	/* system-wide: only this command name */
 	size_t ring_bytes;	/* ring buffer size, a power of two >= 4096 */
@@ -30,11 +30,6 @@ struct mmtrace_opts {
 /* Called per record, as a whole event: VMAs beyond nvma are zero, and
  * MM_PATH_SET is clear when no path came. Return <0 to stop. */
 typedef int (*mmtrace_cb)(const struct mm_event *ev, void *arg);
-
-/* Records whose first __u32 is >= MM_EV_FOREIGN come from other objects
- * writing into this ring (bpf/fault.bpf.c); they go to this callback as
- * raw bytes. Return <0 to stop. */
-typedef int (*mmtrace_raw_cb)(const void *data, size_t size, void *arg);
 
 /* Every object that includes bpf/mm_common.bpf.h takes the same filter
  * (its rodata has the same fields); needs mmcalls.h and unistd.h. */
@@ -53,19 +48,12 @@ typedef int (*mmtrace_raw_cb)(const void *data, size_t size, void *arg);
 		strncpy((char *)(rodata)->comm_filter, (o)->comm, 15); \
 } while (0)
 
-int mmtrace_open(struct mmtrace **t, const struct mmtrace_opts *o,
+struct trace_ring;
+
+/* Load and attach beside the ring; record types below MM_EV_FOREIGN are
+ * this tracer's. -errno with why set on failure. */
+int mmtrace_open(struct mmtrace **t, struct trace_ring *ring, const struct mmtrace_opts *o,
 		 mmtrace_cb cb, void *arg, char *why, size_t whylen);
-void mmtrace_set_other(struct mmtrace *t, mmtrace_raw_cb cb, void *arg);
-/* Map fds for objects that share the ring buffer and the traced set. */
-int mmtrace_events_fd(const struct mmtrace *t);
-int mmtrace_traced_fd(const struct mmtrace *t);
-int mmtrace_add(struct mmtrace *t, pid_t pid);
-/* The fd to wait on for records (epoll); records may also arrive without a
- * wake-up (batched), so call mmtrace_consume on a short timeout too. */
-int mmtrace_fd(const struct mmtrace *t);
-int mmtrace_consume(struct mmtrace *t);
-/* mmtrace_consume for stream.at_exec (arg: the struct mmtrace) */
-void mmtrace_at_exec(void *t);
 uint64_t mmtrace_lost(const struct mmtrace *t);
 /* What mmtrace_open_regions set up */
 struct mmtrace_regions {

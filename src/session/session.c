@@ -12,10 +12,11 @@
 #include <sys/wait.h>
 
 #include "tracers/kernel_btf.h"
-#include "session/stream.h"
+#include "session/session.h"
+#include "tracers/ring.h"
 #include "util.h"
 
-int stream_opt(const struct cli *c, struct stream_args *a, int opt, const char *arg)
+int session_opt(const struct cli *c, struct session_args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'p':
@@ -38,14 +39,14 @@ int stream_opt(const struct cli *c, struct stream_args *a, int opt, const char *
 	return -1;
 }
 
-int stream_args_end(const struct cli *c, struct stream_args *a, int argc, char **argv)
+int session_args_end(const struct cli *c, struct session_args *a, int argc, char **argv)
 {
 	if (optind < argc)
 		a->cmd = argv + optind;
 	return cli_check_target(c, a->pid, a->cmd, a->comm);
 }
 
-void stream_mmtrace_opts(const struct stream_args *a, struct mmtrace_opts *mo)
+void session_mmtrace_opts(const struct session_args *a, struct mmtrace_opts *mo)
 {
 	mo->system_wide = !a->pid && !a->cmd;
 	mo->follow_forks = a->follow;
@@ -53,7 +54,7 @@ void stream_mmtrace_opts(const struct stream_args *a, struct mmtrace_opts *mo)
 	mo->ring_bytes = a->ring_bytes;
 }
 
-void stream_note_lost(struct stream *s, uint64_t lost)
+static void note_lost(struct session *s, uint64_t lost)
 {
 	if (lost <= s->lost_seen)
 		return;
@@ -62,7 +63,7 @@ void stream_note_lost(struct stream *s, uint64_t lost)
 	s->lost_seen = lost;
 }
 
-int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
+int session_begin(struct session *s, struct cli *c, const struct session_args *a)
 {
 	pid_t pid = a->pid;
 	char **cmd = a->cmd;
@@ -77,6 +78,7 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
 	s->cmd = cmd;
 	s->child = (struct launch){ .pid = -1, .go_fd = -1, .err_fd = -1 };
 	s->ep = s->sfd = s->pidfd = -1;
+	s->ring_bytes = a->ring_bytes;
 	/* signals arrive through a signalfd; SIGCHLD tells a command ended */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -106,9 +108,9 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
 		}
 		/* fewer writes at 1M events/s; glibc ignores the size of a
 		 * buffer it is not given (it used 4 KiB) */
-		s->outbuf = malloc(STREAM_OUTBUF);
+		s->outbuf = malloc(SESSION_OUTBUF);
 		if (s->outbuf)
-			setvbuf(s->out, s->outbuf, _IOFBF, STREAM_OUTBUF);
+			setvbuf(s->out, s->outbuf, _IOFBF, SESSION_OUTBUF);
 	}
 	{
 		struct stat st;
@@ -126,15 +128,15 @@ int stream_begin(struct stream *s, struct cli *c, const struct stream_args *a)
 	return EXIT_OK;
 }
 
-static void watch(struct stream *s, int fd)
+static void watch(struct session *s, int fd)
 {
 	struct epoll_event ee = { .events = EPOLLIN, .data.fd = fd };
 
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ee);
 }
 
-int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
-	      bool children)
+static int go(struct session *s, const char *what, const char *mode, bool children,
+	      bool consume_at_exec)
 {
 	const char *who = s->cmd ? strrchr(s->cmd[0], '/') : NULL;
 	double ms = (now_sec() - s->t_start) * 1e3;
@@ -151,7 +153,7 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	else
 		cli_note(s->c, "%s all processes, %s mode, ready in %.0f ms", what,
 			 mode, ms);
-	watch(s, ring_fd);
+	watch(s, trace_ring_fd(s->ring));
 	watch(s, s->sfd);
 	if (s->pidfd >= 0)
 		watch(s, s->pidfd);
@@ -159,13 +161,13 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 		kernel_btf_drop();	/* every object is loaded */
 		return EXIT_OK;
 	}
-	seized = s->at_exec && !launch_seize(&s->child);
+	seized = consume_at_exec && !launch_seize(&s->child);
 	e = launch_go(&s->child);
 	kernel_btf_drop();	/* every object is loaded: the command runs */
 	if (!e && seized) {
 		r = launch_exec_stop(&s->child, &st);
 		if (r == 0) {
-			s->at_exec(s->at_exec_arg);
+			trace_ring_consume(s->ring);
 			launch_detach(&s->child);
 		} else if (r == 1) {
 			s->exit_code = launch_status(st);
@@ -182,7 +184,7 @@ int stream_go(struct stream *s, int ring_fd, const char *what, const char *mode,
 	return launch_status(st);	/* 127 or 126, as a shell */
 }
 
-void stream_flush_live(struct stream *s)
+static void flush_live(struct session *s)
 {
 	double t;
 
@@ -200,7 +202,7 @@ void stream_flush_live(struct stream *s)
 	}
 }
 
-int stream_wait(struct stream *s, int timeout_ms)
+static int wait_once(struct session *s, int timeout_ms)
 {
 	struct epoll_event evs[4];
 	int n = epoll_wait(s->ep, evs, 4, timeout_ms), i, done = 0;
@@ -235,8 +237,18 @@ int stream_wait(struct stream *s, int timeout_ms)
 	return done;
 }
 
-int stream_end(struct stream *s, int ret)
+int session_end(struct session *s, int ret)
 {
+	drvtrace_close(s->dt);
+	fltrace_close(s->ft);
+	mmtrace_close(s->mt);
+	trace_ring_free(s->ring);
+	s->dt = NULL;
+	s->ft = NULL;
+	s->mt = NULL;
+	s->ring = NULL;
+	if (ret == EXIT_OK && s->have_exit)
+		ret = s->exit_code;
 	if (s->out && (fflush(s->out) || ferror(s->out)) && ret == EXIT_OK)
 		ret = cli_error(s->c, EXIT_RUNTIME, "writing events: %s", strerror(errno));
 	if (s->out && s->out != stdout)
@@ -255,18 +267,103 @@ int stream_end(struct stream *s, int ret)
 	return ret;
 }
 
-int stream_fault_mode(const struct cli *c, const char *cmd, enum mech *chosen)
+int session_fault_mode(const struct cli *c, const char *cmd, enum mech *chosen)
 {
-	struct hook_status hs;
+	char why[256];
 
-	hook_probe(hook_find("handle_mm_fault"), c->mode, &hs);
-	if (hs.err) {
-		const struct probe_result *why = c->mode == MECH_FENTRY ? &hs.fentry :
-			c->mode == MECH_KPROBE ? &hs.kprobe : &hs.tracepoint;
-
-		return cli_error(c, EXIT_PRIVILEGE, "%s: --mode=%s unavailable for "
-				 "handle_mm_fault: %s", cmd, mech_name(c->mode), why->why);
-	}
-	*chosen = hs.chosen;
+	if (fltrace_outcome_mode(c->mode, chosen, why, sizeof(why)))
+		return cli_error(c, EXIT_PRIVILEGE, "%s: %s", cmd, why);
 	return 0;
+}
+
+/* A tracer that could not be had: privilege, or another failure. */
+static int open_error(struct session *s, int r, const char *why)
+{
+	return cli_error(s->c, r == -EPERM || r == -EACCES ? EXIT_PRIVILEGE : EXIT_RUNTIME,
+			 "%s%s", why, r == -EPERM ? " (needs root: CAP_BPF and CAP_PERFMON)" : "");
+}
+
+int session_open_mm(struct session *s, const struct mmtrace_opts *o, mmtrace_cb cb, void *arg)
+{
+	char why[256];
+	int r;
+
+	if (!s->ring) {
+		r = trace_ring_new(&s->ring, o->ring_bytes);
+		if (r) {
+			snprintf(why, sizeof(why), "cannot create the ring buffer: %s",
+				 strerror(-r));
+			return open_error(s, r, why);
+		}
+	}
+	r = mmtrace_open(&s->mt, s->ring, o, cb, arg, why, sizeof(why));
+	return r ? open_error(s, r, why) : EXIT_OK;
+}
+
+int session_open_faults(struct session *s, const struct fltrace_opts *o, fltrace_cb cb,
+			void *arg)
+{
+	char why[256];
+	int r = fltrace_open(&s->ft, s->ring, o, cb, arg, why, sizeof(why));
+
+	return r ? open_error(s, r, why) : EXIT_OK;
+}
+
+int session_open_helpers(struct session *s, const struct mmtrace_opts *o,
+			 enum mech chosen[DH_NR], drvtrace_cb cb, void *arg)
+{
+	char why[256];
+	int r = drvtrace_open(&s->dt, s->ring, o, s->c->mode, chosen, cb, arg, why,
+			      sizeof(why));
+
+	if (r == -EOPNOTSUPP)
+		return cli_error(s->c, EXIT_PRIVILEGE, "driver: %s", why);
+	return r ? open_error(s, r, why) : EXIT_OK;
+}
+
+int session_watch(struct session *s, pid_t pid)
+{
+	return trace_ring_add(s->ring, pid);
+}
+
+int session_add_target(struct session *s, const char *verb)
+{
+	int r;
+
+	if (!s->pid)
+		return EXIT_OK;
+	r = trace_ring_add(s->ring, s->pid);
+	if (r)
+		return cli_error(s->c, EXIT_RUNTIME, "cannot %s %d: %s", verb, (int)s->pid,
+				 strerror(-r));
+	return EXIT_OK;
+}
+
+uint64_t session_lost(const struct session *s)
+{
+	return (s->mt ? mmtrace_lost(s->mt) : 0) + (s->ft ? fltrace_lost(s->ft) : 0) +
+	       drvtrace_lost(s->dt);
+}
+
+int session_run(struct session *s, const struct session_loop *l)
+{
+	int r, got, ret;
+
+	ret = go(s, l->what, l->mode, l->children, l->consume_at_exec);
+	if (ret)
+		return ret;
+	while (!(r = wait_once(s, 100))) {
+		got = trace_ring_consume(s->ring);
+		if (l->batch)
+			l->batch(l->arg, got, false);
+		flush_live(s);
+		note_lost(s, session_lost(s));
+	}
+	if (r < 0)
+		ret = -r;
+	got = trace_ring_consume(s->ring);	/* what arrived before the end */
+	if (l->batch)
+		l->batch(l->arg, got, true);
+	note_lost(s, session_lost(s));
+	return ret;
 }
