@@ -379,7 +379,16 @@ static bool open_walk_if_needed(struct cli *c, const struct vma_table *t, uint64
 	return any;
 }
 
-int cmd_pfn(struct cli *c, int argc, char **argv)
+struct pfn_args {
+	int pid;
+	const char *range, *vma_addr;	/* RANGE, --vma ADDR */
+	bool all, each;			/* --all, --each */
+	uint64_t lo, hi, limit;		/* the range; where user space ends */
+};
+
+/* options and the target: -1 to go on, else the exit status to return
+ * now (--help: 0) */
+static int pfn_args_parse(struct cli *c, int argc, char **argv, struct pfn_args *a)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -388,22 +397,13 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		{ "vma", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pfn_out o = { .c = c };
-	struct pfn_scan_opts so = { .on_blind = blind_note };
-	struct kpage_reader kr = { .flags_fd = -1, .count_fd = -1 };
-	struct vma_table t = {};
-	struct vma_stream *vs = NULL;
-	struct progress pg = { 0 };
-	const char *range = NULL, *vma_addr = NULL;
-	uint64_t lo = 0, hi = 0, limit;
-	bool all = false, any = false, tried = false;
-	int opt, r, pid, fd = -1, levels;
+	int opt, r, levels;
 
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "e", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'e': o.each = true; continue;
-		case 'a': all = true; continue;
-		case 'V': vma_addr = optarg; continue;
+		case 'e': a->each = true; continue;
+		case 'a': a->all = true; continue;
+		case 'V': a->vma_addr = optarg; continue;
 		}
 		r = cli_command_opt(c, opt, optarg, pfn_usage);
 		if (r >= 0)
@@ -413,53 +413,95 @@ int cmd_pfn(struct cli *c, int argc, char **argv)
 		fputs(pfn_usage, stderr);
 		return cli_error(c, EXIT_USAGE, "pfn needs a PID and a RANGE");
 	}
-	r = cli_parse_pid(c, argv[optind++], &pid);
+	r = cli_parse_pid(c, argv[optind++], &a->pid);
 	if (r)
 		return r;
 	if (optind < argc)
-		range = argv[optind++];
+		a->range = argv[optind++];
 	if (optind < argc)
 		return cli_error(c, EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
-	if (!!range + !!vma_addr + all != 1)
+	if (!!a->range + !!a->vma_addr + a->all != 1)
 		return cli_error(c, EXIT_USAGE, "give exactly one of RANGE, --vma ADDR "
 				 "or --all");
 	levels = paging_levels();
-	limit = user_addr_limit(levels == 5 ? 5 : 4);
-	if (range && range_parse(range, &lo, &hi))
+	a->limit = user_addr_limit(levels == 5 ? 5 : 4);
+	if (a->range && range_parse(a->range, &a->lo, &a->hi))
 		return cli_error(c, EXIT_USAGE, "bad RANGE '%s': expected ADDR, "
-				 "START-END or START+LEN (hex addresses)", range);
-	if (vma_addr && addr_parse(vma_addr, &lo))
-		return cli_error(c, EXIT_USAGE, "bad address '%s' for --vma", vma_addr);
-	if ((range || vma_addr) && (lo >= limit || (range && hi > limit)))
+				 "START-END or START+LEN (hex addresses)", a->range);
+	if (a->vma_addr && addr_parse(a->vma_addr, &a->lo))
+		return cli_error(c, EXIT_USAGE, "bad address '%s' for --vma", a->vma_addr);
+	if ((a->range || a->vma_addr) && (a->lo >= a->limit || (a->range && a->hi > a->limit)))
 		return cli_error(c, EXIT_USAGE, "%s is not a user-space address "
 				 "(kernel or non-canonical; user space ends at 0x%" PRIx64 ")",
-				 range ? range : vma_addr, limit);
-	r = cli_check_pid(c, pid);
+				 a->range ? a->range : a->vma_addr, a->limit);
+	r = cli_check_pid(c, a->pid);
 	if (r)
 		return r;
 	if (!have_cap(CAP_SYS_ADMIN))
 		return cli_error(c, EXIT_PRIVILEGE, "PFNs hidden: /proc/%d/pagemap "
-				 "needs CAP_SYS_ADMIN (run as root)", pid);
+				 "needs CAP_SYS_ADMIN (run as root)", a->pid);
+	return -1;
+}
 
-	if (all) {
+/* The VMAs to scan: all at once, or (--all) the first chunk of a stream.
+ * EXIT_OK or the exit status. */
+static int read_vmas(struct cli *c, const struct pfn_args *a, struct vma_table *t,
+		     struct vma_stream **vs, struct progress *pg)
+{
+	int r;
+
+	if (a->all) {
 		/* every VMA: in chunks, so memory stays bounded at any count */
-		r = vma_stream_open(pid, c->no_bpf ? 0 : VT_USE_BPF, &vs);
+		r = vma_stream_open(a->pid, c->no_bpf ? 0 : VT_USE_BPF, vs);
 		if (!r) {
-			progress_start(&pg);
-			r = (int)vma_stream_next(vs, PFN_CHUNK, &t);
+			progress_start(pg);
+			r = (int)vma_stream_next(*vs, PFN_CHUNK, t);
 			r = r < 0 ? r : 0;
 		}
-		if (r)
-			vma_stream_close(vs);
+		if (r) {
+			vma_stream_close(*vs);
+			*vs = NULL;
+		}
 	} else {
-		r = vma_stream_read_all(pid, c->no_bpf ? 0 : VT_USE_BPF, &t);
+		r = vma_stream_read_all(a->pid, c->no_bpf ? 0 : VT_USE_BPF, t);
 	}
 	if (r == -ESRCH)
-		return cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", pid);
+		return cli_error(c, EXIT_RUNTIME, "no such process: %d (it exited)", a->pid);
 	if (r)
 		return cli_error(c, r == -EACCES || r == -EPERM ? EXIT_PRIVILEGE :
-				 EXIT_RUNTIME, "cannot read /proc/%d/maps: %s", pid,
+				 EXIT_RUNTIME, "cannot read /proc/%d/maps: %s", a->pid,
 				 maps_strerror(r));
+	return EXIT_OK;
+}
+
+int cmd_pfn(struct cli *c, int argc, char **argv)
+{
+	struct pfn_out o = { .c = c };
+	struct pfn_scan_opts so = { .on_blind = blind_note };
+	struct kpage_reader kr = { .flags_fd = -1, .count_fd = -1 };
+	struct vma_table t = {};
+	struct vma_stream *vs = NULL;
+	struct progress pg = { 0 };
+	struct pfn_args a = { 0 };
+	const char *range, *vma_addr;
+	uint64_t lo, hi, limit;
+	bool all, any = false, tried = false;
+	int r, pid, fd = -1;
+
+	r = pfn_args_parse(c, argc, argv, &a);
+	if (r >= 0)
+		return r;
+	pid = a.pid;
+	range = a.range;
+	vma_addr = a.vma_addr;
+	all = a.all;
+	o.each = a.each;
+	lo = a.lo;
+	hi = a.hi;
+	limit = a.limit;
+	r = read_vmas(c, &a, &t, &vs, &pg);
+	if (r)
+		return r;
 	if (t.kernel_err && c->verbose)
 		cli_note(c, "VMA flags from smaps: %s", t.kernel_why);
 	if (vma_addr) {

@@ -247,155 +247,168 @@ static void plain_helper(struct drv *d, const struct dmap *m, const struct drv_e
 		e->helper == DH_REMAP_PFN_RANGE ? cache_mode(e->prot, 0) : "", ret);
 }
 
+static void json_mapping(struct drv *d, struct dmap *m, const char *when, uint64_t ts,
+			 const struct frame_run *runs, size_t nruns)
+{
+	struct json *j = &d->j;
+	unsigned int b;
+	size_t i;
+
+	json_obj_begin(j);
+	json_kstr(j, "type", "mapping");
+	json_key(j, "ts_ns");
+	json_u64(j, ts);
+	json_kstr(j, "when", when);
+	json_ku64(j, "pid", (uint64_t)m->pid);
+	json_kstr(j, "comm", m->comm);
+	json_key(j, "vma");
+	json_obj_begin(j);
+	json_khex(j, "start", m->start);
+	json_khex(j, "end", m->end);
+	json_kstr(j, "perms", m->perms);
+	json_khex(j, "pgoff", m->k.pgoff);
+	json_kstr(j, "path", m->path);
+	json_key(j, "vm_flags");
+	json_arr_begin(j);
+	for (b = 0; b < 64; b++) {
+		const char *mn = vmflag_mnemonic(b);
+
+		if ((m->k.flags & (1ULL << b)) && mn && *mn)
+			json_str(j, mn);
+	}
+	json_arr_end(j);
+	json_kstr(j, "cache", cache_mode(m->k.page_prot, 0));
+	json_khex(j, "page_prot", m->k.page_prot);
+	json_ku64(j, "page_size", 1ULL << m->k.page_shift);
+	json_obj_end(j);
+	json_key(j, "file");
+	json_obj_begin(j);
+	json_kstr(j, "kind", m->kind);
+	json_ku64(j, "inode", m->k.ino);
+	json_key(j, "rdev");
+	if (m->rdev_str[0])
+		json_str(j, m->rdev_str);
+	else
+		json_null(j);
+	json_obj_end(j);
+	json_key(j, "owner");
+	json_obj_begin(j);
+	json_kstr(j, "fault", m->fn[FN_FAULT]);
+	json_kstr(j, "open", m->fn[FN_OPEN]);
+	json_kstr(j, "mmap", m->fn[FN_MMAP]);
+	json_kstr(j, "name", m->fn[FN_NAME]);
+	json_obj_end(j);
+	json_key(j, "helpers");
+	if (d->helpers_on) {
+		json_arr_begin(j);
+		for (i = 0; i < m->ncalls; i++)
+			json_helper(d, m, &m->calls[i], false);
+		json_arr_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "installed");
+	json_obj_begin(j);
+	json_kstr(j, "source", m->walked ? "pagetable" : NULL);
+	json_key(j, "pages_mapped");
+	m->walked ? json_u64(j, m->at_mmap) : json_null(j);
+	json_ku64(j, "pages", m->vpages);
+	json_key(j, "walk_delay_ns");	/* from the mmap's return */
+	if (m->walked && ts && m->walk_ns > ts)
+		json_u64(j, m->walk_ns - ts);
+	else
+		json_null(j);
+	json_kstr(j, "note", m->walked ? NULL : m->walk_why);
+	json_frames(j, m, runs, nruns);
+	json_obj_end(j);
+	json_obj_end(j);
+	json_end_doc(j);
+}
+
+static void plain_mapping(struct drv *d, struct dmap *m, const char *when, uint64_t ts,
+			  const struct frame_run *runs, size_t nruns)
+{
+	char *esc = text_escape(shown_path(m), strlen(shown_path(m)));
+	char fl[200], size[16];
+	size_t i;
+
+	if (esc && text_width(esc) > 40)
+		text_cut_left(esc, 40);
+	fprintf(d->out, "[%8.3f] %s  pid %d (%s)  %s\n", rel_sec(d, ts), when,
+		(int)m->pid, m->comm, esc ? esc : "?");
+	free(esc);
+	human_size(m->end - m->start, size, sizeof(size));
+	fprintf(d->out, "  %" PRIx64 "-%" PRIx64 " %s %s pgoff %#" PRIx64
+		" %s cache %s\n", m->start, m->end, m->perms, size,
+		(uint64_t)m->k.pgoff, m->kind, cache_mode(m->k.page_prot, 0));
+	vmflags_str(m->k.flags, fl, sizeof(fl));
+	fprintf(d->out, "  vm_flags %s\n", fl);
+	{
+		static const char *const what[4] = { "fault", "open", "mmap", "name" };
+		size_t col = 7, k, any = 0;
+
+		fprintf(d->out, "  owner");
+		for (k = 0; k < 4; k++) {
+			size_t w;
+
+			if (!m->fn[k])
+				continue;
+			w = strlen(what[k]) + strlen(m->fn[k]) + 2;
+			if (any && col + w > 80) {
+				fprintf(d->out, "\n       ");
+				col = 7;
+			}
+			fprintf(d->out, " %s=%s", what[k], m->fn[k]);
+			col += w;
+			any++;
+		}
+		fprintf(d->out, "%s\n", any ? "" : " unknown");
+	}
+	if (!m->walked)
+		fprintf(d->out, "  frames unknown: %s\n", m->walk_why);
+	else if (!ts)
+		fprintf(d->out, "  now: %" PRIu64 " of %" PRIu64 " pages mapped"
+			" (page-table walk)\n", m->at_mmap, m->vpages);
+	else
+		fprintf(d->out, "  at mmap +%.1fms: %" PRIu64 " of %" PRIu64
+			" pages mapped (page-table walk)\n",
+			m->walk_ns > ts ? (double)(m->walk_ns - ts) / 1e6 : 0.0,
+			m->at_mmap, m->vpages);
+	for (i = 0; i < m->ncalls && i < 4; i++)
+		plain_helper(d, m, &m->calls[i]);
+	if (m->ncalls > 4)
+		fprintf(d->out, "  ... %zu more helper calls (--json lists all)\n",
+			m->ncalls - 4);
+	for (i = 0; i < nruns && i < 4; i++) {
+		char kf[160];
+
+		if (runs[i].has_k)
+			kpage_flags_str(runs[i].kflags, kf, sizeof(kf));
+		else
+			snprintf(kf, sizeof(kf), "?");
+		if (!kf[0])
+			snprintf(kf, sizeof(kf), "-");
+		if (strlen(kf) > 28)
+			strcpy(kf + 25, "...");
+		fprintf(d->out, "    +%-7" PRIx64 " %5" PRIu64 "p pfn %-10" PRIx64
+			" %-3s %s\n", runs[i].vaddr - m->start, runs[i].pages,
+			runs[i].pfn, runs[i].cache, kf);
+	}
+	if (nruns > 4)
+		fprintf(d->out, "    ... %zu more runs (--json lists all)\n",
+			nruns - 4);
+}
+
 void report_mapping(struct drv *d, struct dmap *m, const char *when, uint64_t ts)
 {
 	struct frame_run *runs = NULL;
-	size_t nruns = 0, i;
-	char fl[200], size[16];
+	size_t nruns = 0;
 
 	dmap_runs(m, &runs, &nruns);
-	if (d->c->json) {
-		struct json *j = &d->j;
-		unsigned int b;
-
-		json_obj_begin(j);
-		json_kstr(j, "type", "mapping");
-		json_key(j, "ts_ns");
-		json_u64(j, ts);
-		json_kstr(j, "when", when);
-		json_ku64(j, "pid", (uint64_t)m->pid);
-		json_kstr(j, "comm", m->comm);
-		json_key(j, "vma");
-		json_obj_begin(j);
-		json_khex(j, "start", m->start);
-		json_khex(j, "end", m->end);
-		json_kstr(j, "perms", m->perms);
-		json_khex(j, "pgoff", m->k.pgoff);
-		json_kstr(j, "path", m->path);
-		json_key(j, "vm_flags");
-		json_arr_begin(j);
-		for (b = 0; b < 64; b++) {
-			const char *mn = vmflag_mnemonic(b);
-
-			if ((m->k.flags & (1ULL << b)) && mn && *mn)
-				json_str(j, mn);
-		}
-		json_arr_end(j);
-		json_kstr(j, "cache", cache_mode(m->k.page_prot, 0));
-		json_khex(j, "page_prot", m->k.page_prot);
-		json_ku64(j, "page_size", 1ULL << m->k.page_shift);
-		json_obj_end(j);
-		json_key(j, "file");
-		json_obj_begin(j);
-		json_kstr(j, "kind", m->kind);
-		json_ku64(j, "inode", m->k.ino);
-		json_key(j, "rdev");
-		if (m->rdev_str[0])
-			json_str(j, m->rdev_str);
-		else
-			json_null(j);
-		json_obj_end(j);
-		json_key(j, "owner");
-		json_obj_begin(j);
-		json_kstr(j, "fault", m->fn[FN_FAULT]);
-		json_kstr(j, "open", m->fn[FN_OPEN]);
-		json_kstr(j, "mmap", m->fn[FN_MMAP]);
-		json_kstr(j, "name", m->fn[FN_NAME]);
-		json_obj_end(j);
-		json_key(j, "helpers");
-		if (d->helpers_on) {
-			json_arr_begin(j);
-			for (i = 0; i < m->ncalls; i++)
-				json_helper(d, m, &m->calls[i], false);
-			json_arr_end(j);
-		} else {
-			json_null(j);
-		}
-		json_key(j, "installed");
-		json_obj_begin(j);
-		json_kstr(j, "source", m->walked ? "pagetable" : NULL);
-		json_key(j, "pages_mapped");
-		m->walked ? json_u64(j, m->at_mmap) : json_null(j);
-		json_ku64(j, "pages", m->vpages);
-		json_key(j, "walk_delay_ns");	/* from the mmap's return */
-		if (m->walked && ts && m->walk_ns > ts)
-			json_u64(j, m->walk_ns - ts);
-		else
-			json_null(j);
-		json_kstr(j, "note", m->walked ? NULL : m->walk_why);
-		json_frames(j, m, runs, nruns);
-		json_obj_end(j);
-		json_obj_end(j);
-		json_end_doc(j);
-	} else {
-		char *esc = text_escape(shown_path(m), strlen(shown_path(m)));
-
-		if (esc && text_width(esc) > 40)
-			text_cut_left(esc, 40);
-		fprintf(d->out, "[%8.3f] %s  pid %d (%s)  %s\n", rel_sec(d, ts), when,
-			(int)m->pid, m->comm, esc ? esc : "?");
-		free(esc);
-		human_size(m->end - m->start, size, sizeof(size));
-		fprintf(d->out, "  %" PRIx64 "-%" PRIx64 " %s %s pgoff %#" PRIx64
-			" %s cache %s\n", m->start, m->end, m->perms, size,
-			(uint64_t)m->k.pgoff, m->kind, cache_mode(m->k.page_prot, 0));
-		vmflags_str(m->k.flags, fl, sizeof(fl));
-		fprintf(d->out, "  vm_flags %s\n", fl);
-		{
-			static const char *const what[4] = { "fault", "open", "mmap", "name" };
-			size_t col = 7, k, any = 0;
-
-			fprintf(d->out, "  owner");
-			for (k = 0; k < 4; k++) {
-				size_t w;
-
-				if (!m->fn[k])
-					continue;
-				w = strlen(what[k]) + strlen(m->fn[k]) + 2;
-				if (any && col + w > 80) {
-					fprintf(d->out, "\n       ");
-					col = 7;
-				}
-				fprintf(d->out, " %s=%s", what[k], m->fn[k]);
-				col += w;
-				any++;
-			}
-			fprintf(d->out, "%s\n", any ? "" : " unknown");
-		}
-		if (!m->walked)
-			fprintf(d->out, "  frames unknown: %s\n", m->walk_why);
-		else if (!ts)
-			fprintf(d->out, "  now: %" PRIu64 " of %" PRIu64 " pages mapped"
-				" (page-table walk)\n", m->at_mmap, m->vpages);
-		else
-			fprintf(d->out, "  at mmap +%.1fms: %" PRIu64 " of %" PRIu64
-				" pages mapped (page-table walk)\n",
-				m->walk_ns > ts ? (double)(m->walk_ns - ts) / 1e6 : 0.0,
-				m->at_mmap, m->vpages);
-		for (i = 0; i < m->ncalls && i < 4; i++)
-			plain_helper(d, m, &m->calls[i]);
-		if (m->ncalls > 4)
-			fprintf(d->out, "  ... %zu more helper calls (--json lists all)\n",
-				m->ncalls - 4);
-		for (i = 0; i < nruns && i < 4; i++) {
-			char kf[160];
-
-			if (runs[i].has_k)
-				kpage_flags_str(runs[i].kflags, kf, sizeof(kf));
-			else
-				snprintf(kf, sizeof(kf), "?");
-			if (!kf[0])
-				snprintf(kf, sizeof(kf), "-");
-			if (strlen(kf) > 28)
-				strcpy(kf + 25, "...");
-			fprintf(d->out, "    +%-7" PRIx64 " %5" PRIu64 "p pfn %-10" PRIx64
-				" %-3s %s\n", runs[i].vaddr - m->start, runs[i].pages,
-				runs[i].pfn, runs[i].cache, kf);
-		}
-		if (nruns > 4)
-			fprintf(d->out, "    ... %zu more runs (--json lists all)\n",
-				nruns - 4);
-	}
+	if (d->c->json)
+		json_mapping(d, m, when, ts, runs, nruns);
+	else
+		plain_mapping(d, m, when, ts, runs, nruns);
 	free(runs);
 	fflush(d->out);
 }
