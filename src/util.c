@@ -12,61 +12,6 @@
 
 #include "util.h"
 
-const char *proc_root(void)
-{
-	const char *r = getenv("VMSCOPE_PROC_ROOT");
-
-	return r && *r ? r : "/proc";
-}
-
-int read_file(const char *path, char **bufp, size_t *lenp)
-{
-	size_t cap = 65536, len = 0;
-	char *buf, *nbuf;
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (cap - len < 4097) {
-			cap *= 2;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*bufp = buf;
-	if (lenp)
-		*lenp = len;
-	return 0;
-fail:
-	close(fd);
-	free(buf);
-	return err;
-}
-
 int parse_u64(const char *s, uint64_t *out, bool allow_suffix)
 {
 	unsigned long long v;

@@ -11,11 +11,7 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ULL << PAGE_SHIFT)
 
-/* Root of procfs; tests point it at fixtures (VMSCOPE_PROC_ROOT). */
-const char *proc_root(void);
 
-/* Read a whole file into a NUL-terminated malloc'd buffer. */
-int read_file(const char *path, char **buf, size_t *len);
 
 /* Parse an unsigned number: 0x-prefixed hex, or decimal; K/M/G/T suffix
  * when allow_suffix. Whole string must be consumed. */

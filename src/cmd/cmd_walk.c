@@ -15,6 +15,7 @@
 #include "model/range.h"
 #include "util.h"
 #include "model/vmflags.h"
+#include "procfs/proc.h"
 
 #define CAP_SYS_ADMIN 21
 
@@ -82,16 +83,11 @@ static const struct ptw_rec *stopped_at(const struct walk *w)
  * guard page is a marker). */
 static const char *swap_kind(unsigned int type)
 {
-	char path[256], *buf, *p;
-	unsigned int areas = 0;
+	int areas = proc_swap_areas();
 
-	snprintf(path, sizeof(path), "%s/swaps", proc_root());
-	if (read_file(path, &buf, NULL))
+	if (areas < 0)
 		return "swap slot or special entry";
-	for (p = strchr(buf, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
-		areas++;
-	free(buf);
-	return type < areas ? "swapped out" :
+	return type < (unsigned int)areas ? "swapped out" :
 	       "special: migration, device, hwpoison or marker";
 }
 

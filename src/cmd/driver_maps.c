@@ -266,8 +266,7 @@ static char *vma_path(uint32_t pid, const struct vma_rec *k)
 	char link[96], buf[4096];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "%s/%u/map_files/%" PRIx64 "-%" PRIx64,
-		 proc_root(), pid, (uint64_t)k->start, (uint64_t)k->end);
+	proc_map_files_path(link, sizeof(link), (pid_t)pid, k->start, k->end);
 	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return NULL;

@@ -11,6 +11,8 @@
 
 #include "model/symbolize.h"
 #include "util.h"
+#include "procfs/kallsyms.h"
+#include "procfs/proc.h"
 
 struct sym {
 	uint64_t addr, size;
@@ -245,8 +247,7 @@ static int open_mapped(pid_t pid, const struct vm_ent *e)
 	char p[4352];
 	int fd;
 
-	snprintf(p, sizeof(p), "%s/%d/map_files/%" PRIx64 "-%" PRIx64, proc_root(),
-		 (int)pid, e->start, e->end);
+	proc_map_files_path(p, sizeof(p), pid, e->start, e->end);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 || e->path[0] != '/')
 		return fd;
@@ -313,42 +314,39 @@ const char *sym_file_addr(struct symbolizer *s, const char *path, uint64_t vaddr
 	return lookup(f->syms, f->nsyms, f->names, vaddr, buf, len);
 }
 
+struct ksym_load {
+	struct symbolizer *s;
+	size_t cap, pool_len, pool_cap;
+};
+
+static int add_ksym(uint64_t a, const char *name, void *arg)
+{
+	struct ksym_load *l = arg;
+	struct symbolizer *s = l->s;
+	int off;
+
+	if (s->nksyms == l->cap) {
+		size_t c = l->cap ? l->cap * 2 : 65536;
+		struct sym *v = realloc(s->ksyms, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->ksyms = v;
+		l->cap = c;
+	}
+	off = pool_add(&s->knames, &l->pool_len, &l->pool_cap, name);
+	if (off < 0)
+		return off;
+	s->ksyms[s->nksyms++] = (struct sym){ a, 0, (uint32_t)off };
+	return 0;
+}
+
 static void load_kallsyms(struct symbolizer *s)
 {
-	char path[256], line[512];
-	size_t cap = 0, pool_len = 0, pool_cap = 0;
-	FILE *fp;
+	struct ksym_load l = { .s = s };
 
 	s->ksyms_loaded = true;
-	snprintf(path, sizeof(path), "%s/kallsyms", proc_root());
-	fp = fopen(path, "re");
-	if (!fp)
-		return;
-	while (fgets(line, sizeof(line), fp)) {
-		char *p, *end;
-		uint64_t a = strtoull(line, &p, 16);
-		int off;
-
-		if (!a || p[0] != ' ' || (p[1] != 't' && p[1] != 'T') || p[2] != ' ')
-			continue;
-		end = strpbrk(p + 3, " \t\n");
-		if (end)
-			*end = '\0';
-		if (s->nksyms == cap) {
-			size_t c = cap ? cap * 2 : 65536;
-			struct sym *v = realloc(s->ksyms, c * sizeof(*v));
-
-			if (!v)
-				break;
-			s->ksyms = v;
-			cap = c;
-		}
-		off = pool_add(&s->knames, &pool_len, &pool_cap, p + 3);
-		if (off < 0)
-			break;
-		s->ksyms[s->nksyms++] = (struct sym){ a, 0, (uint32_t)off };
-	}
-	fclose(fp);
+	kallsyms_each_text(add_ksym, &l);
 	if (s->nksyms)
 		qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
 }

@@ -10,85 +10,13 @@
 #include "model/vma_stream.h"
 #include "tracers/bpf_vma.h"
 #include "procfs/kallsyms.h"
+#include "procfs/lines.h"
 #include "procfs/maps.h"
+#include "procfs/smaps.h"
 #include "model/symbolize.h"
 #include "util.h"
 #include "model/vmflags.h"
-
-/* Lines of a /proc file, read in 64 KiB pieces. */
-struct line_reader {
-	int fd;
-	char *buf;
-	size_t cap, off, len;
-	bool eof;
-};
-
-static int lr_open(struct line_reader *r, pid_t pid, const char *file)
-{
-	char path[64];
-
-	memset(r, 0, sizeof(*r));
-	snprintf(path, sizeof(path), "%s/%d/%s", proc_root(), (int)pid, file);
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	r->cap = 64 << 10;
-	r->buf = malloc(r->cap);
-	if (!r->buf) {
-		close(r->fd);
-		r->fd = -1;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void lr_close(struct line_reader *r)
-{
-	if (r->fd >= 0)
-		close(r->fd);
-	free(r->buf);
-	r->fd = -1;
-	r->buf = NULL;
-}
-
-/* 1 and the line (without its newline), 0 at the end, or -errno. */
-static int lr_next(struct line_reader *r, const char **line, size_t *n)
-{
-	for (;;) {
-		char *nl = memchr(r->buf + r->off, '\n', r->len - r->off);
-		ssize_t got;
-
-		if (nl || (r->eof && r->off < r->len)) {
-			*line = r->buf + r->off;
-			*n = nl ? (size_t)(nl - (r->buf + r->off)) : r->len - r->off;
-			r->off += *n + (nl != NULL);
-			return 1;
-		}
-		if (r->eof)
-			return 0;
-		/* keep the partial line, make room behind it */
-		memmove(r->buf, r->buf + r->off, r->len - r->off);
-		r->len -= r->off;
-		r->off = 0;
-		if (r->cap - r->len < 8192) {
-			char *nb = realloc(r->buf, r->cap * 2);
-
-			if (!nb)
-				return -ENOMEM;
-			r->buf = nb;
-			r->cap *= 2;
-		}
-		got = read(r->fd, r->buf + r->len, r->cap - r->len);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == ESRCH ? -ESRCH : -errno;
-		}
-		if (!got)
-			r->eof = true;
-		r->len += (size_t)got;
-	}
-}
+#include "procfs/proc.h"
 
 /* Records of the task_vma iterator, in order; its second pass (threads
  * with their own files table) ends it. */
@@ -138,15 +66,7 @@ static void rr_skip(struct rec_reader *r)
 	r->off += sizeof(struct vma_rec);
 }
 
-/* smaps as a stream of (start, vm_flags), for runs without BPF */
-struct smaps_reader {
-	struct line_reader lr;
-	bool ok;
-	uint64_t start, flags;
-	bool have;	/* flags belong to start */
-	bool done;
-};
-
+/* vm_flags from smaps' "VmFlags: rd wr ..." line */
 static uint64_t parse_vmflags(const char *p, size_t n)
 {
 	uint64_t fl = 0;
@@ -167,40 +87,6 @@ static uint64_t parse_vmflags(const char *p, size_t n)
 		i += 2;
 	}
 	return fl;
-}
-
-/* The vm_flags smaps shows for the VMA at start, if it reaches it. */
-static bool smaps_flags(struct smaps_reader *s, uint64_t start, uint64_t *flags)
-{
-	const char *line;
-	size_t n;
-
-	while (s->ok && !s->done) {
-		if (s->start > start)
-			return false;
-		if (s->start == start && s->have) {
-			*flags = s->flags;
-			return true;
-		}
-		if (lr_next(&s->lr, &line, &n) != 1) {
-			s->done = true;
-			break;
-		}
-		if (n > 8 && !strncmp(line, "VmFlags:", 8)) {
-			s->flags = parse_vmflags(line, n);
-			s->have = true;
-		} else {
-			struct maps_entry e;
-
-			/* a header line: a VMA starts */
-			if (maps_parse_line(line, n, &e) == 0) {
-				free(e.path);
-				s->start = e.start;
-				s->have = false;
-			}
-		}
-	}
-	return false;
 }
 
 struct vma_stream {
@@ -227,8 +113,7 @@ int vma_stream_open(pid_t pid, unsigned int flags, struct vma_stream **out)
 		return -ENOMEM;
 	s->pid = pid;
 	s->flags = flags;
-	s->smaps.lr.fd = -1;
-	err = lr_open(&s->maps, pid, "maps");
+	err = lines_open(&s->maps, pid, "maps");
 	if (err) {
 		free(s);
 		return err;
@@ -256,7 +141,7 @@ int vma_stream_open(pid_t pid, unsigned int flags, struct vma_stream **out)
 		snprintf(s->kernel_why, sizeof(s->kernel_why), "BPF not used (--no-bpf)");
 	}
 	if (s->kernel_err)
-		s->smaps.ok = !lr_open(&s->smaps.lr, pid, "smaps");
+		smaps_open(&s->smaps, pid);	/* without it: no flags */
 	else if (flags & VT_OWNERS)
 		s->sym = sym_new();
 	*out = s;
@@ -291,8 +176,8 @@ static void join_kernel(struct vma_stream *s, struct vma *v)
 ssize_t vma_stream_next(struct vma_stream *s, size_t max, struct vma_table *t)
 {
 	size_t cap = max < 4096 ? max : 4096;
-	const char *line;
-	size_t n;
+	const char *line, *fl;
+	size_t n, fln;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -302,7 +187,7 @@ ssize_t vma_stream_next(struct vma_stream *s, size_t max, struct vma_table *t)
 		struct maps_entry e;
 		struct vma *v;
 
-		r = lr_next(&s->maps, &line, &n);
+		r = lines_next(&s->maps, &line, &n);
 		if (r < 0) {
 			vma_table_free(t);
 			return r;
@@ -339,8 +224,10 @@ ssize_t vma_stream_next(struct vma_stream *s, size_t max, struct vma_table *t)
 		s->prev_end = e.end;
 		if (!s->kernel_err)
 			join_kernel(s, v);
-		else if (smaps_flags(&s->smaps, v->m.start, &v->flags))
+		else if (smaps_vmflags(&s->smaps, v->m.start, &fl, &fln)) {
+			v->flags = parse_vmflags(fl, fln);
 			v->has_flags = true;
+		}
 	}
 	s->count += t->n;
 	t->changed = s->changed;
@@ -371,9 +258,8 @@ void vma_stream_close(struct vma_stream *s)
 {
 	if (!s)
 		return;
-	lr_close(&s->maps);
-	if (s->smaps.lr.buf)
-		lr_close(&s->smaps.lr);
+	lines_close(&s->maps);
+	smaps_close(&s->smaps);
 	if (s->rr) {
 		if (s->rr->fd >= 0)
 			close(s->rr->fd);

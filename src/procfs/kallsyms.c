@@ -6,6 +6,7 @@
 
 #include "procfs/kallsyms.h"
 #include "util.h"
+#include "procfs/proc.h"
 
 static FILE *open_kallsyms(void)
 {
@@ -36,4 +37,27 @@ int kallsyms_visible(void)
 	}
 	fclose(f);
 	return ok;
+}
+
+int kallsyms_each_text(int (*cb)(uint64_t addr, const char *name, void *arg), void *arg)
+{
+	char line[512];
+	FILE *f = open_kallsyms();
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+		uint64_t a = strtoull(line, &p, 16);
+
+		if (!a || p[0] != ' ' || (p[1] != 't' && p[1] != 'T') || p[2] != ' ')
+			continue;
+		end = strpbrk(p + 3, " \t\n");
+		if (end)
+			*end = '\0';
+		if (cb(a, p + 3, arg) < 0)
+			break;
+	}
+	fclose(f);
+	return 0;
 }

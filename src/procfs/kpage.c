@@ -10,6 +10,7 @@
 
 #include "procfs/kpage.h"
 #include "util.h"
+#include "procfs/proc.h"
 
 static const char *const kpf_names[64] = {
 	[KPF_LOCKED] = "locked", [KPF_ERROR] = "error",

@@ -8,6 +8,7 @@
 
 #include "procfs/maps.h"
 #include "util.h"
+#include "procfs/proc.h"
 
 static int hexnum(const char **pp, const char *end, uint64_t *out)
 {
@@ -168,8 +169,7 @@ void maps_exact_name(pid_t pid, struct maps_entry *e)
 
 	if (!e->path || !strstr(e->path, "\\012"))
 		return;
-	snprintf(link, sizeof(link), "%s/%d/map_files/%" PRIx64 "-%" PRIx64,
-		 proc_root(), (int)pid, e->start, e->end);
+	proc_map_files_path(link, sizeof(link), pid, e->start, e->end);
 	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n <= 0 || !(p = malloc((size_t)n + 1)))
 		return;

@@ -8,6 +8,7 @@
 
 #include "procfs/pagemap.h"
 #include "util.h"
+#include "procfs/proc.h"
 
 void pagemap_decode(uint64_t raw, struct pm_entry *e)
 {

@@ -14,6 +14,7 @@
 #include "procfs/pagemap.h"
 #include "util.h"
 #include "ptwalk.skel.h"
+#include "procfs/proc.h"
 
 struct ptwalk {
 	struct ptwalk_bpf *skel;
@@ -25,27 +26,15 @@ struct ptwalk {
 int paging_levels(void)
 {
 	static int cached;
-	char path[256], *buf, *flags;
-	int err, levels = 4;
+	int la57;
 
 	if (cached)
 		return cached;
-	snprintf(path, sizeof(path), "%s/cpuinfo", proc_root());
-	err = read_file(path, &buf, NULL);
-	if (err)
-		return err;
-	flags = strstr(buf, "\nflags");
-	if (flags) {
-		char *eol = strchr(flags + 1, '\n');
-
-		if (eol)
-			*eol = '\0';
-		if (strstr(flags, " la57"))
-			levels = 5;
-	}
-	free(buf);
-	cached = levels;
-	return levels;
+	la57 = proc_cpu_flag("la57");
+	if (la57 < 0)
+		return la57;
+	cached = la57 ? 5 : 4;
+	return cached;
 }
 
 /* Run the iterator once on pid with the parameters already in .bss. */

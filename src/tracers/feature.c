@@ -22,6 +22,7 @@
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
 #include "util.h"
+#include "procfs/proc.h"
 
 #define SYSCALL_FALLBACK "raw_syscalls:sys_enter/sys_exit"
 #define INFERRED "inferred (VMA, page-table walk, faults)"

@@ -6,6 +6,7 @@
 #include "tap.h"
 #include "procfs/maps.h"
 #include "util.h"
+#include "procfs/proc.h"
 
 static int parse(const char *line, struct maps_entry *e)
 {
