@@ -59,23 +59,6 @@ struct pfn_out {
 	uint64_t used_flags;	/* letters to explain in the legend */
 };
 
-/* one letter per kpageflags bit (tools/mm/page-types.c style) */
-static const char flag_letters[64] = {
-	[KPF_LOCKED] = 'L', [KPF_ERROR] = 'E', [KPF_REFERENCED] = 'R',
-	[KPF_UPTODATE] = 'U', [KPF_DIRTY] = 'D', [KPF_LRU] = 'l',
-	[KPF_ACTIVE] = 'A', [KPF_SLAB] = 'S', [KPF_WRITEBACK] = 'W',
-	[KPF_RECLAIM] = 'I', [KPF_BUDDY] = 'B', [KPF_MMAP] = 'M',
-	[KPF_ANON] = 'a', [KPF_SWAPCACHE] = 's', [KPF_SWAPBACKED] = 'b',
-	[KPF_COMPOUND_HEAD] = 'H', [KPF_COMPOUND_TAIL] = 'T', [KPF_HUGE] = 'G',
-	[KPF_UNEVICTABLE] = 'u', [KPF_HWPOISON] = 'X', [KPF_NOPAGE] = 'n',
-	[KPF_KSM] = 'x', [KPF_THP] = 't', [KPF_OFFLINE] = 'o',
-	[KPF_ZERO_PAGE] = 'z', [KPF_IDLE] = 'i', [KPF_PGTABLE] = 'g',
-	[KPF_RESERVED] = 'r', [KPF_MLOCKED] = 'm', [KPF_MAPPEDTODISK] = 'd',
-	[KPF_PRIVATE] = 'P', [KPF_PRIVATE_2] = 'p', [KPF_OWNER_PRIVATE] = 'O',
-	[KPF_ARCH] = 'h', [KPF_UNCACHED] = 'c', [KPF_SOFTDIRTY] = 'f',
-	[KPF_ARCH_2] = '2', [KPF_ARCH_3] = '3',
-};
-
 static bool same_state(const struct frame_item *a, const struct frame_item *b)
 {
 	return a->present == b->present && a->swapped == b->swapped &&
@@ -245,7 +228,7 @@ static void plain_item(struct pfn_out *o, const struct frame_item *it)
 	} else if (it->present) {
 		for (b = 0; b < 64; b++)
 			if (it->kflags & (1ULL << b))
-				*p++ = flag_letters[b] ? flag_letters[b] : '?';
+				*p++ = kpage_flag_letter(b) ? kpage_flag_letter(b) : '?';
 		o->used_flags |= it->kflags;
 	}
 	*p++ = '\n';
@@ -325,14 +308,14 @@ static void plain_legend(const struct pfn_out *o)
 		const char *n = kpage_flag_name(b);
 		int w;
 
-		if (!(o->used_flags & (1ULL << b)) || !n || !flag_letters[b])
+		if (!(o->used_flags & (1ULL << b)) || !n || !kpage_flag_letter(b))
 			continue;
 		w = (int)strlen(n) + 3;
 		if (col + w > 79) {
 			printf("\n      ");
 			col = 6;
 		}
-		printf(" %c %s", flag_letters[b], n);
+		printf(" %c %s", kpage_flag_letter(b), n);
 		col += w;
 	}
 	putchar('\n');

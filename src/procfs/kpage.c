@@ -12,30 +12,60 @@
 #include "util.h"
 #include "procfs/proc.h"
 
-static const char *const kpf_names[64] = {
-	[KPF_LOCKED] = "locked", [KPF_ERROR] = "error",
-	[KPF_REFERENCED] = "referenced", [KPF_UPTODATE] = "uptodate",
-	[KPF_DIRTY] = "dirty", [KPF_LRU] = "lru", [KPF_ACTIVE] = "active",
-	[KPF_SLAB] = "slab", [KPF_WRITEBACK] = "writeback",
-	[KPF_RECLAIM] = "reclaim", [KPF_BUDDY] = "buddy", [KPF_MMAP] = "mmap",
-	[KPF_ANON] = "anon", [KPF_SWAPCACHE] = "swapcache",
-	[KPF_SWAPBACKED] = "swapbacked", [KPF_COMPOUND_HEAD] = "compound_head",
-	[KPF_COMPOUND_TAIL] = "compound_tail", [KPF_HUGE] = "huge",
-	[KPF_UNEVICTABLE] = "unevictable", [KPF_HWPOISON] = "hwpoison",
-	[KPF_NOPAGE] = "nopage", [KPF_KSM] = "ksm", [KPF_THP] = "thp",
-	[KPF_OFFLINE] = "offline", [KPF_ZERO_PAGE] = "zero_page",
-	[KPF_IDLE] = "idle", [KPF_PGTABLE] = "pgtable",
-	[KPF_RESERVED] = "reserved", [KPF_MLOCKED] = "mlocked",
-	[KPF_MAPPEDTODISK] = "mappedtodisk", [KPF_PRIVATE] = "private",
-	[KPF_PRIVATE_2] = "private_2", [KPF_OWNER_PRIVATE] = "owner_private",
-	[KPF_ARCH] = "arch", [KPF_UNCACHED] = "uncached",
-	[KPF_SOFTDIRTY] = "softdirty", [KPF_ARCH_2] = "arch_2",
-	[KPF_ARCH_3] = "arch_3",
+/* Each kpageflags bit: its long name and its letter (tools/mm/page-types.c
+ * style; vmscope pfn shows letters unless --wide). */
+static const struct {
+	const char *name;
+	char letter;
+} kpf[64] = {
+	[KPF_LOCKED] = { "locked", 'L' },
+	[KPF_ERROR] = { "error", 'E' },
+	[KPF_REFERENCED] = { "referenced", 'R' },
+	[KPF_UPTODATE] = { "uptodate", 'U' },
+	[KPF_DIRTY] = { "dirty", 'D' },
+	[KPF_LRU] = { "lru", 'l' },
+	[KPF_ACTIVE] = { "active", 'A' },
+	[KPF_SLAB] = { "slab", 'S' },
+	[KPF_WRITEBACK] = { "writeback", 'W' },
+	[KPF_RECLAIM] = { "reclaim", 'I' },
+	[KPF_BUDDY] = { "buddy", 'B' },
+	[KPF_MMAP] = { "mmap", 'M' },
+	[KPF_ANON] = { "anon", 'a' },
+	[KPF_SWAPCACHE] = { "swapcache", 's' },
+	[KPF_SWAPBACKED] = { "swapbacked", 'b' },
+	[KPF_COMPOUND_HEAD] = { "compound_head", 'H' },
+	[KPF_COMPOUND_TAIL] = { "compound_tail", 'T' },
+	[KPF_HUGE] = { "huge", 'G' },
+	[KPF_UNEVICTABLE] = { "unevictable", 'u' },
+	[KPF_HWPOISON] = { "hwpoison", 'X' },
+	[KPF_NOPAGE] = { "nopage", 'n' },
+	[KPF_KSM] = { "ksm", 'x' },
+	[KPF_THP] = { "thp", 't' },
+	[KPF_OFFLINE] = { "offline", 'o' },
+	[KPF_ZERO_PAGE] = { "zero_page", 'z' },
+	[KPF_IDLE] = { "idle", 'i' },
+	[KPF_PGTABLE] = { "pgtable", 'g' },
+	[KPF_RESERVED] = { "reserved", 'r' },
+	[KPF_MLOCKED] = { "mlocked", 'm' },
+	[KPF_MAPPEDTODISK] = { "mappedtodisk", 'd' },
+	[KPF_PRIVATE] = { "private", 'P' },
+	[KPF_PRIVATE_2] = { "private_2", 'p' },
+	[KPF_OWNER_PRIVATE] = { "owner_private", 'O' },
+	[KPF_ARCH] = { "arch", 'h' },
+	[KPF_UNCACHED] = { "uncached", 'c' },
+	[KPF_SOFTDIRTY] = { "softdirty", 'f' },
+	[KPF_ARCH_2] = { "arch_2", '2' },
+	[KPF_ARCH_3] = { "arch_3", '3' },
 };
 
 const char *kpage_flag_name(unsigned int bit)
 {
-	return bit < 64 ? kpf_names[bit] : NULL;
+	return bit < 64 ? kpf[bit].name : NULL;
+}
+
+char kpage_flag_letter(unsigned int bit)
+{
+	return bit < 64 ? kpf[bit].letter : '\0';
 }
 
 void kpage_flags_str(uint64_t flags, char *buf, size_t len)
@@ -51,7 +81,7 @@ void kpage_flags_str(uint64_t flags, char *buf, size_t len)
 
 		if (!(flags & (1ULL << b)))
 			continue;
-		n = kpf_names[b];
+		n = kpf[b].name;
 		if (n)
 			w = snprintf(buf + off, len - off, "%s%s", off ? "," : "", n);
 		else

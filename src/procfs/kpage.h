@@ -24,6 +24,8 @@ enum {
 
 /* Lower-case long name of bit, or NULL when the bit has none. */
 const char *kpage_flag_name(unsigned int bit);
+/* Its one-letter name, or '\0' when it has none. */
+char kpage_flag_letter(unsigned int bit);
 
 /* Write "anon,lru,thp" style list into buf (at most len bytes). */
 void kpage_flags_str(uint64_t flags, char *buf, size_t len);
