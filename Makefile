@@ -37,7 +37,7 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(BPF_SRCS))
 
 # one folder per layer: see docs/ARCHITECTURE.md
-SRC_DIRS  := cmd session tracers model procfs output
+SRC_DIRS  := cmd session tracers model procfs decode output
 SRCS      := $(wildcard src/*.c $(patsubst %,src/%/*.c,$(SRC_DIRS)))
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 OBJS      := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(SRCS))

@@ -41,7 +41,7 @@
 #include "model/symbolize.h"
 #include "util.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 #include "cmd/driver.h"
 
 static const char driver_usage[] =

@@ -14,7 +14,7 @@
 #include "util.h"
 #include "model/vma_stream.h"
 #include "model/vma_table.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 #define MAPS_CHUNK	16384	/* VMAs held at once */
 

@@ -16,7 +16,7 @@
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
 #include "procfs/proc.h"
-#include "model/range.h"
+#include "decode/range.h"
 #include "util.h"
 #include "model/vma_stream.h"
 #include "model/vma_table.h"

@@ -8,7 +8,7 @@
 
 #include "tracers/bpf_mmap.h"
 #include "cli.h"
-#include "model/mmcalls.h"
+#include "decode/mmcalls.h"
 #include "output/json.h"
 #include "output/line.h"
 #include "output/text.h"
@@ -17,7 +17,7 @@
 #include "model/symbolize.h"
 #include "util.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 #include "cmd/trace.h"
 
 static const char trace_usage[] =

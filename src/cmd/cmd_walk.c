@@ -10,11 +10,11 @@
 #include "cli.h"
 #include "output/json.h"
 #include "output/text.h"
-#include "model/pgtable.h"
+#include "decode/pgtable.h"
 #include "procfs/maps.h"
-#include "model/range.h"
+#include "decode/range.h"
 #include "util.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 #include "procfs/proc.h"
 
 #define CAP_SYS_ADMIN 21

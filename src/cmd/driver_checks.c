@@ -8,7 +8,7 @@
 #include "cmd/driver_checks.h"
 #include "procfs/kpage.h"
 #include "tracers/records.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 /* include/uapi/linux/magic.h */
 #define ANON_INODE_FS_MAGIC	0x09041934

@@ -35,7 +35,7 @@
 #include "model/symbolize.h"
 #include "util.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 #include "cmd/driver.h"
 
 /* ---- frames shared between mappings ----------------------------------- */

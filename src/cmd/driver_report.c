@@ -32,7 +32,7 @@
 #include "model/symbolize.h"
 #include "util.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 #include "cmd/driver.h"
 
 /* ---- output ------------------------------------------------------------- */

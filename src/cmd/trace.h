@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
-#include "model/mmcalls.h"
+#include "decode/mmcalls.h"
 #include "model/symbolize.h"
 #include "model/vma_model.h"
 #include "output/json.h"

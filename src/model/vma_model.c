@@ -5,7 +5,7 @@
 
 #include "procfs/maps.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 /* x86-64 numbers of the calls whose arguments say what went away */
 #define NR_MUNMAP	11

@@ -15,7 +15,7 @@
 #include "procfs/smaps.h"
 #include "model/symbolize.h"
 #include "util.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 #include "procfs/proc.h"
 
 /* Records of the task_vma iterator, in order; its second pass (threads

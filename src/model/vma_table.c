@@ -8,9 +8,9 @@
 #include "model/vma_table.h"
 #include "tracers/bpf_ptwalk.h"
 #include "procfs/pagemap.h"
-#include "model/range.h"
+#include "decode/range.h"
 #include "util.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 bool vma_gate_flags(struct vma *v)
 {

@@ -8,7 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "tracers/bpf_driver.h"
-#include "model/mmcalls.h"
+#include "decode/mmcalls.h"
 #include "tracers/records.h"
 #include "tracers/ring.h"
 #include "driver.skel.h"

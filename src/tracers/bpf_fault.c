@@ -10,7 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "tracers/bpf_fault.h"
-#include "model/mmcalls.h"
+#include "decode/mmcalls.h"
 #include "tracers/records.h"
 #include "tracers/ring.h"
 #include "fault.skel.h"

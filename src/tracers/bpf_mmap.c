@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "tracers/bpf_mmap.h"
-#include "model/mmcalls.h"
+#include "decode/mmcalls.h"
 #include "tracers/records.h"
 #include "tracers/ring.h"
 #include "exec_vmas.skel.h"

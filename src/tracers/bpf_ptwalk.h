@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "model/pgtable.h"
+#include "decode/pgtable.h"
 #include "vmscope_abi.h"
 
 struct ptwalk;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "model/pgtable.h"
+#include "decode/pgtable.h"
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
 

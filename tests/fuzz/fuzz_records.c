@@ -9,7 +9,7 @@
 #include "cmd/driver_checks.h"
 #include "tracers/records.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 /* A 64-page driver mapping the fault records land in. */
 static void driver_fault(struct flt_event *fe)

@@ -14,9 +14,9 @@ passed=0 failed=0
 
 declare -A SRCS=(
 	[maps]="src/procfs/maps.c src/procfs/proc.c src/util.c"
-	[range]="src/model/range.c src/util.c"
-	[decode]="src/model/pgtable.c src/procfs/kpage.c src/procfs/pagemap.c src/procfs/proc.c src/util.c"
-	[records]="src/tracers/records.c src/model/vma_model.c src/procfs/maps.c src/util.c src/cmd/driver_checks.c src/procfs/kpage.c src/procfs/proc.c src/model/vmflags.c"
+	[range]="src/decode/range.c src/util.c"
+	[decode]="src/decode/pgtable.c src/procfs/kpage.c src/procfs/pagemap.c src/procfs/proc.c src/util.c"
+	[records]="src/tracers/records.c src/model/vma_model.c src/procfs/maps.c src/util.c src/cmd/driver_checks.c src/procfs/kpage.c src/procfs/proc.c src/decode/vmflags.c"
 )
 for name in maps range decode records; do
 	bin=$OUT/fuzz_$name

@@ -7,8 +7,8 @@
 #include "output/text.h"
 #include "procfs/kpage.h"
 #include "procfs/pagemap.h"
-#include "model/range.h"
-#include "model/vmflags.h"
+#include "decode/range.h"
+#include "decode/vmflags.h"
 #include <stdlib.h>
 
 int main(void)

@@ -10,7 +10,7 @@
 #include "cmd/driver_checks.h"
 #include "procfs/kpage.h"
 #include "tap.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 #define START 0x7f0000000000ULL
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "tracers/bpf_ptwalk.h"
-#include "model/pgtable.h"
+#include "decode/pgtable.h"
 #include "tap.h"
 #include "vmscope_abi.h"
 

@@ -12,7 +12,7 @@
 #include "model/symbolize.h"
 #include "tap.h"
 #include "model/vma_model.h"
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 #define PID 0x3ffffff0	/* no such process: the model never reads /proc */
 

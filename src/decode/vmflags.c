@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/vmflags.h"
+#include "decode/vmflags.h"
 
 /* fs/proc/task_mmu.c show_smap_vma_flags(), x86-64 bit positions. */
 static const char *const mnemonics[64] = {

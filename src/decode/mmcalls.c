@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 
-#include "model/mmcalls.h"
+#include "decode/mmcalls.h"
 #include "util.h"
 #include "vmscope_abi.h"
 

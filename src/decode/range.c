@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/range.h"
+#include "decode/range.h"
 #include "util.h"
 
 int addr_parse(const char *s, uint64_t *addr)

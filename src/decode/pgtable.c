@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "model/pgtable.h"
+#include "decode/pgtable.h"
 #include "vmscope_abi.h"
 
 const char *pgtable_level_name(int level, int paging_levels)
