@@ -7,7 +7,7 @@
 
 #include "tracers/feature.h"
 
-/* Exit statuses (DESIGN.md) */
+/* Exit statuses (docs/ARCHITECTURE.md, "JSON output contract") */
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,
