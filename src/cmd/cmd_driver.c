@@ -74,42 +74,33 @@ static const char driver_usage[] =
 "attached and vmscope exits with its status. See vmscope-driver(8) for\n"
 "each finding and which attach modes see it.\n";
 
+static int driver_opt(struct cli *c, int opt, const char *arg, void *dev_arg)
+{
+	if (opt != 'D')
+		return -1;
+	if (!*arg)
+		return cli_error(c, EXIT_USAGE, "--dev needs a path");
+	*(const char **)dev_arg = arg;
+	return 0;
+}
+
 /* options: -1 to go on, else the exit status to return now (--help: 0) */
 static int driver_options(struct cli *c, int argc, char **argv, struct session_args *sa,
 			  const char **dev_arg)
 {
 	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		SESSION_LONGOPTS,
 		{ "dev", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt, r;
+	int r = session_options(c, argc, argv, sa, &(struct session_cmd_opts){
+		.usage = driver_usage, .longopts = longopts, .opt = driver_opt,
+		.arg = dev_arg });
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" SESSION_SHORTOPTS CLI_COMMON_SHORTOPTS,
-				  longopts, NULL)) != -1) {
-		r = session_opt(c, sa, opt, optarg);
-		if (r > 0)
-			return r;
-		if (r == 0)
-			continue;
-		if (opt == 'D') {
-			*dev_arg = optarg;
-			continue;
-		}
-		r = cli_command_opt(c, opt, optarg, driver_usage);
-		if (r >= 0)
-			return r;
-	}
-	r = session_args_end(c, sa, argc, argv);
-	if (r)
+	if (r >= 0)
 		return r;
 	if (*dev_arg && (sa->pid || sa->cmd))
 		return cli_error(c, EXIT_USAGE, "--dev is for system-wide runs: "
 				 "not with -p or -- CMD");
-	if (*dev_arg && !**dev_arg)
-		return cli_error(c, EXIT_USAGE, "--dev needs a path");
 	return -1;
 }
 

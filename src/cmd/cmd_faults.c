@@ -121,11 +121,44 @@ struct faults_opts {
 };
 
 /* options: -1 to go on, else the exit status to return now (--help: 0) */
+static int faults_opt(struct cli *c, int opt, const char *arg, void *fo)
+{
+	struct faults_opts *o = fo;
+	uint32_t m;
+
+	switch (opt) {
+	case 'V':
+		o->vma_arg = arg;
+		return 0;
+	case 'A':
+		if (parse_list(arg, access_names, 3, &o->fo.access_mask))
+			return cli_error(c, EXIT_USAGE, "bad --access '%s': a list of "
+					 "read, write, exec", arg);
+		return 0;
+	case 'r':
+		if (parse_list(arg, result_names, FLT_NR_RESULTS, &m))
+			return cli_error(c, EXIT_USAGE, "bad --result '%s': a list of "
+					 "minor, major, sigbus, sigsegv, error, unknown", arg);
+		o->fo.result_mask = m;
+		return 0;
+	case 's':
+		o->fo.summary = true;
+		return 0;
+	case 'L':
+		o->fo.exact = true;
+		return 0;
+	case 'i':
+		if (parse_u64(arg, &o->interval, false) || !o->interval || o->interval > 86400)
+			return cli_error(c, EXIT_USAGE, "bad --interval '%s': seconds, "
+					 "1 to 86400", arg);
+		return 0;
+	}
+	return -1;
+}
+
 static int faults_options(struct cli *c, int argc, char **argv, struct faults_opts *o)
 {
 	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		SESSION_LONGOPTS,
 		{ "vma", required_argument, NULL, 'V' },
 		{ "access", required_argument, NULL, 'A' },
 		{ "result", required_argument, NULL, 'r' },
@@ -134,54 +167,11 @@ static int faults_options(struct cli *c, int argc, char **argv, struct faults_op
 		{ "interval", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt, r;
+	int r = session_options(c, argc, argv, &o->sa, &(struct session_cmd_opts){
+		.usage = faults_usage, .shortopts = "sLi:", .longopts = longopts,
+		.opt = faults_opt, .arg = o });
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" SESSION_SHORTOPTS "sLi:" CLI_COMMON_SHORTOPTS,
-				  longopts, NULL)) != -1) {
-		r = session_opt(c, &o->sa, opt, optarg);
-		if (r > 0)
-			return r;
-		if (r == 0)
-			continue;
-		switch (opt) {
-		case 'V':
-			o->vma_arg = optarg;
-			continue;
-		case 'A':
-			if (parse_list(optarg, access_names, 3, &o->fo.access_mask))
-				return cli_error(c, EXIT_USAGE, "bad --access '%s': a list of "
-						 "read, write, exec", optarg);
-			continue;
-		case 'r': {
-			uint32_t m;
-
-			if (parse_list(optarg, result_names, FLT_NR_RESULTS, &m))
-				return cli_error(c, EXIT_USAGE, "bad --result '%s': a list of "
-						 "minor, major, sigbus, sigsegv, error, unknown",
-						 optarg);
-			o->fo.result_mask = m;
-			continue;
-		}
-		case 's':
-			o->fo.summary = true;
-			continue;
-		case 'L':
-			o->fo.exact = true;
-			continue;
-		case 'i':
-			if (parse_u64(optarg, &o->interval, false) || !o->interval ||
-			    o->interval > 86400)
-				return cli_error(c, EXIT_USAGE, "bad --interval '%s': seconds, "
-						 "1 to 86400", optarg);
-			continue;
-		}
-		r = cli_command_opt(c, opt, optarg, faults_usage);
-		if (r >= 0)
-			return r;
-	}
-	r = session_args_end(c, &o->sa, argc, argv);
-	if (r)
+	if (r >= 0)
 		return r;
 	if (o->interval && !o->fo.summary)
 		return cli_error(c, EXIT_USAGE, "--interval goes with --summary");

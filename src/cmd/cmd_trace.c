@@ -238,32 +238,6 @@ static int on_event(const struct mm_event *ev, void *arg)
 	return 0;
 }
 
-/* options: -1 to go on, else the exit status to return now (--help: 0) */
-static int trace_options(struct cli *c, int argc, char **argv, struct session_args *sa)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		SESSION_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, r;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" SESSION_SHORTOPTS CLI_COMMON_SHORTOPTS,
-				  longopts, NULL)) != -1) {
-		r = session_opt(c, sa, opt, optarg);
-		if (r > 0)
-			return r;
-		if (r == 0)
-			continue;
-		r = cli_command_opt(c, opt, optarg, trace_usage);
-		if (r >= 0)
-			return r;
-	}
-	r = session_args_end(c, sa, argc, argv);
-	return r ? r : -1;
-}
-
 /* mmap_region's VMAs where fentry or kprobes allow; EXIT_OK or the exit
  * status */
 static int open_regions(struct tracer *t, struct session *s, const struct mmtrace_opts *mo)
@@ -307,7 +281,8 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	struct session s;
 	int ret;
 
-	ret = trace_options(c, argc, argv, &sa);
+	ret = session_options(c, argc, argv, &sa,
+			      &(struct session_cmd_opts){ .usage = trace_usage });
 	if (ret >= 0)
 		return ret;
 	session_mmtrace_opts(&sa, &mo);

@@ -16,7 +16,9 @@
 #include "tracers/ring.h"
 #include "util.h"
 
-int session_opt(const struct cli *c, struct session_args *a, int opt, const char *arg)
+/* -1 when opt is not one of the session's, 0 when taken, else the exit
+ * status (a usage error was printed) */
+static int session_opt(const struct cli *c, struct session_args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'p':
@@ -39,11 +41,42 @@ int session_opt(const struct cli *c, struct session_args *a, int opt, const char
 	return -1;
 }
 
-int session_args_end(const struct cli *c, struct session_args *a, int argc, char **argv)
+
+int session_options(struct cli *c, int argc, char **argv, struct session_args *a,
+		    const struct session_cmd_opts *o)
 {
+	static const struct option shared[] = { CLI_COMMON_LONGOPTS, SESSION_LONGOPTS };
+	struct option longopts[48];
+	char shortopts[64];
+	size_t n = 0, i;
+	int opt, r;
+
+	for (i = 0; i < ARRAY_SIZE(shared); i++)
+		longopts[n++] = shared[i];
+	for (i = 0; o->longopts && o->longopts[i].name && n < ARRAY_SIZE(longopts) - 1; i++)
+		longopts[n++] = o->longopts[i];
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	/* "+": stop at the command of "-- CMD" or a first word that is not
+	 * an option */
+	snprintf(shortopts, sizeof(shortopts), "+" SESSION_SHORTOPTS "%s" CLI_COMMON_SHORTOPTS,
+		 o->shortopts ? o->shortopts : "");
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		r = session_opt(c, a, opt, optarg);
+		if (r < 0 && o->opt)
+			r = o->opt(c, opt, optarg, o->arg);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			continue;
+		r = cli_command_opt(c, opt, optarg, o->usage);
+		if (r >= 0)
+			return r;
+	}
 	if (optind < argc)
 		a->cmd = argv + optind;
-	return cli_check_target(c, a->pid, a->cmd, a->comm);
+	r = cli_check_target(c, a->pid, a->cmd, a->comm);
+	return r ? r : -1;
 }
 
 void session_mmtrace_opts(const struct session_args *a, struct mmtrace_opts *mo)

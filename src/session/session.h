@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <sys/types.h>
 
 #include "cli.h"
@@ -47,12 +48,22 @@ struct session_args {
 	{ "ring-size", required_argument, NULL, 'R' }
 #define SESSION_SHORTOPTS "p:fo:"
 
-/* In the option loop: -1 when opt is not one of them, 0 when taken, else
- * the exit status to return now (a usage error was printed). */
-int session_opt(const struct cli *c, struct session_args *a, int opt, const char *arg);
-/* After it: the command after "--", and -p/--/--comm excluding each
- * other. EXIT_OK or the exit status. */
-int session_args_end(const struct cli *c, struct session_args *a, int argc, char **argv);
+/* A live command's own options, beside the session's and the common ones. */
+struct session_cmd_opts {
+	const char *usage;		/* --help prints it */
+	const char *shortopts;		/* e.g. "sLi:"; NULL: none */
+	const struct option *longopts;	/* ended by a zero entry; NULL: none */
+	/* one of them: -1 not its own, 0 taken, else the exit status (a
+	 * usage error was printed) */
+	int (*opt)(struct cli *c, int opt, const char *val, void *arg);
+	void *arg;
+};
+
+/* The option loop of a live command, then the command after "--", and
+ * -p/--/--comm excluding each other. -1 to go on, else the exit status to
+ * return now (--help: 0). */
+int session_options(struct cli *c, int argc, char **argv, struct session_args *a,
+		    const struct session_cmd_opts *o);
 /* The tracers' filter for these arguments. */
 void session_mmtrace_opts(const struct session_args *a, struct mmtrace_opts *mo);
 /* How fault outcomes are learnt under --mode (see fltrace_outcome_mode):
