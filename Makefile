@@ -44,7 +44,8 @@ OBJS      := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(SRCS))
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS)) \
+	     $(patsubst tests/unit/%.sh,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.sh))
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
 
 # vmlinux.h: from the running kernel's BTF when there is one, else the copy
@@ -53,7 +54,7 @@ VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
 VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-integration test-san test-vm check-valgrind fuzz soak install clean bench demo
+.PHONY: all deps run test test-unit test-integration test-san test-vm check-valgrind fuzz soak install clean bench bench-compare demo
 all: $(OUTPUT)/vmscope $(WORKLOADS)
 
 # ---- dependencies ---------------------------------------------------------
@@ -103,6 +104,10 @@ $(OUTPUT)/workloads/bigmap: WL_FLAGS = -no-pie
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(SAN_FLAGS) $(TEST_LDFLAGS) -o $@
+
+# shell unit tests run from the tree (tests/run.sh starts them at its top)
+$(OUTPUT)/tests/%: tests/unit/%.sh | $(OUTPUT)/tests
+	$(Q)install -m 0755 $< $@
 
 # kernel_btf's fallback, for kernels that refuse the mapping, is reached by
 # refusing it (the test's __wrap_mmap)
@@ -164,6 +169,16 @@ $(OUTPUT)/bench/floor: bench/floor.c | $(OUTPUT)/bench
 bench: all $(BENCH_TOOLS)
 	$(Q)./bench/run.sh $(OUTPUT)
 	$(Q)./bench/bpfcost.sh $(OUTPUT)
+
+# this tree against BASE (a git revision, default HEAD~1) side by side:
+# BASE is built from its own sources in $(OUTPUT)/base
+BASE ?= HEAD~1
+bench-compare: all
+	$(Q)rm -rf $(OUTPUT)/base-src && mkdir -p $(OUTPUT)/base-src
+	$(Q)git archive "$(BASE)" | tar -x -C $(OUTPUT)/base-src
+	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/base-src OUTPUT=$(abspath $(OUTPUT))/base \
+		$(abspath $(OUTPUT))/base/vmscope
+	$(Q)./bench/compare.sh $(OUTPUT)/base $(OUTPUT)
 
 # faults and trace at full rate for SOAK_SECONDS (60): RSS, lost, totals
 soak: all
