@@ -285,7 +285,8 @@ int cmd_walk(struct cli *c, int argc, char **argv)
 	int opt, r, pid, levels, i, n, ret = EXIT_OK;
 	uint64_t limit;
 
-	optind = 1;
+	/* main() set optind to 0: glibc starts afresh and permutes, so
+	 * options may follow the PID and addresses (1 kept main's "+") */
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		r = cli_command_opt(c, opt, optarg, walk_usage);
 		if (r >= 0)

@@ -32,3 +32,22 @@ check "man/vmscope.8 documents every global option${missing:+ (missing:$missing)
 for cmd in $cmds; do
 	check "vmscope.8 lists command $cmd" grep -q "vmscope\\\\-$cmd\|vmscope-$cmd" man/vmscope.8
 done
+
+# options anywhere before "--": after the positionals too (getopt's
+# permutation), each command's output then parses as JSON
+sleep 30 &
+SP=$!
+PIDS+=("$SP")
+wait_for grep -q /sleep "/proc/$SP/maps"
+addr=0x$(awk -F'[- ]' 'NR == 1 { print $1 }' "/proc/$SP/maps")
+for args in "maps $SP" "pfn $SP $addr" "walk $SP $addr" "feature"; do
+	expect_status "$args --json: options after the positionals" 0 $VMSCOPE $args --json
+	check "$args --json: its output is JSON" sh -c 'test -s "$1" && jq -e . "$1"' _ "$TMP/stdout"
+done
+expect_status "walk $SP $addr -v --mode=auto: more options after them" 0 \
+	$VMSCOPE walk "$SP" "$addr" -v --mode=auto
+# the live commands take their options after -p PID and each other
+short=$(sleep 0.5 >/dev/null & echo $!)
+expect_status "trace -p PID -o FILE --json: options after -p" 0 \
+	$VMSCOPE trace -p "$short" -o "$TMP/t.json" --json
+check "trace: its summary parses" sh -c 'tail -1 "$1" | jq -e "select(.type == \"summary\")"' _ "$TMP/t.json"
