@@ -108,6 +108,11 @@ static void maps_json_rows(struct json *jp, const struct vma_table *t)
 		v->has_counts ? json_u64(&j, v->present_pages) : json_null(&j);
 		json_key(&j, "swap_pages");
 		v->has_counts ? json_u64(&j, v->swap_pages) : json_null(&j);
+		/* entries of the zero page: mapped, but no memory of the
+		 * process (not in Rss, nor in present_pages) */
+		json_key(&j, "zero_pages");
+		v->has_counts && !v->counts_from_walk ? json_u64(&j, v->zero_pages) :
+			json_null(&j);
 		json_opt_str(&j, "present_source", v->has_counts,
 			     v->counts_from_walk ? "pagetable" : "pagemap");
 		json_opt_str(&j, "owner", v->has_kernel, v->owner);

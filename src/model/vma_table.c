@@ -70,7 +70,10 @@ static int count_regions(const struct pm_region *r, size_t n, void *arg)
 
 			if (hi <= lo)
 				continue;
-			if (r[k].categories & PAGE_IS_PRESENT)
+			if ((r[k].categories & (PAGE_IS_PRESENT | PAGE_IS_PFNZERO)) ==
+			    (PAGE_IS_PRESENT | PAGE_IS_PFNZERO))
+				v->zero_pages += (hi - lo) >> PAGE_SHIFT;
+			else if (r[k].categories & PAGE_IS_PRESENT)
 				v->present_pages += (hi - lo) >> PAGE_SHIFT;
 			else if ((r[k].categories & PAGE_IS_SWAPPED) &&
 				 !(r[k].categories & PAGE_IS_GUARD))
@@ -80,8 +83,9 @@ static int count_regions(const struct pm_region *r, size_t n, void *arg)
 	return 0;
 }
 
-/* pagemap fallback: read entries in 8 MiB chunks and count. */
-static int count_by_read(int fd, struct vma *v)
+/* pagemap fallback (before 6.7): read entries in 8 MiB chunks and count;
+ * zero: the zero page's frame, or 0 when unknown */
+static int count_by_read(int fd, struct vma *v, uint64_t zero)
 {
 	static uint64_t buf[1 << 20];
 	uint64_t a = v->m.start;
@@ -96,7 +100,9 @@ static int count_by_read(int fd, struct vma *v)
 		if (err)
 			return err;
 		for (i = 0; i < n; i++) {
-			if (buf[i] & PM_PRESENT)
+			if ((buf[i] & PM_PRESENT) && zero && (buf[i] & PM_PFN_MASK) == zero)
+				v->zero_pages++;
+			else if (buf[i] & PM_PRESENT)
 				v->present_pages++;
 			else if ((buf[i] & PM_SWAP) && !(buf[i] & PM_GUARD))
 				v->swap_pages++;
@@ -120,7 +126,7 @@ static int walk_count(const struct ptw_rec *r, size_t n, void *arg)
 void vma_table_count_pages(struct vma_table *t, pid_t pid, struct ptwalk *pw)
 {
 	struct count_ctx c = { .t = t };
-	uint64_t limit = user_addr_limit(paging_levels() == 5 ? 5 : 4);
+	uint64_t zero = 0, limit = user_addr_limit(paging_levels() == 5 ? 5 : 4);
 	size_t i, nuser;
 	int fd, err = -ENOTTY;
 
@@ -137,12 +143,14 @@ void vma_table_count_pages(struct vma_table *t, pid_t pid, struct ptwalk *pw)
 	if (pagemap_scan_supported())
 		err = pagemap_scan(fd, t->v[0].m.start, t->v[nuser - 1].m.end,
 				   count_regions, &c);
+	if (err == -ENOTTY && pagemap_zero_pfn(&zero))
+		zero = 0;	/* none, or hidden: every present entry counts */
 	for (i = 0; i < nuser; i++) {
 		struct vma *v = &t->v[i];
 
 		if (err == -ENOTTY) {
-			v->present_pages = v->swap_pages = 0;
-			if (count_by_read(fd, v))
+			v->present_pages = v->swap_pages = v->zero_pages = 0;
+			if (count_by_read(fd, v, zero))
 				continue;
 		} else if (err) {
 			continue;
@@ -150,7 +158,7 @@ void vma_table_count_pages(struct vma_table *t, pid_t pid, struct ptwalk *pw)
 		v->has_counts = true;
 		if (vma_pagemap_blind(v)) {
 			/* pagemap shows holes here: only the walk knows */
-			v->present_pages = v->swap_pages = 0;
+			v->present_pages = v->swap_pages = v->zero_pages = 0;
 			v->has_counts = pw && !ptwalk_leaves(pw, pid, v->m.start,
 							     v->m.end, walk_count, v);
 			v->counts_from_walk = v->has_counts;

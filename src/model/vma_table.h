@@ -23,6 +23,9 @@ struct vma {
 	const char *fn_fault, *fn_open, *fn_mmap, *fn_name;
 	bool has_counts;	/* present/swap known */
 	uint64_t present_pages, swap_pages;
+	/* the zero page's entries: mapped, not resident (smaps leaves them
+	 * out of Rss), not in present_pages */
+	uint64_t zero_pages;
 	bool counts_from_walk;	/* VM_PFNMAP/IO: counted by the page-table walk */
 };
 

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 
+#include "procfs/kpage.h"
 #include "procfs/pagemap.h"
 #include "util.h"
 #include "procfs/proc.h"
@@ -156,4 +158,50 @@ bool pagemap_scan_supported(void)
 			      (uint64_t)(uintptr_t)page + 4096, count_cb, NULL) == 0;
 	close(fd);
 	return cached;
+}
+
+/*
+ * The kernel's zero page: read-faulting private anonymous memory maps it
+ * (do_anonymous_page), and smaps does not count it in Rss. Found the way
+ * a process meets it: read a fresh page of our own, take its frame from
+ * pagemap, and believe it only when kpageflags says ZERO_PAGE (some
+ * kernels give such a read a page of its own).
+ */
+int pagemap_zero_pfn(uint64_t *pfn)
+{
+	static int state;	/* 0 unknown, 1 found, else -errno */
+	static uint64_t zero;
+	struct kpage_reader kr = { .flags_fd = -1, .count_fd = -1 };
+	volatile char *p;
+	uint64_t e = 0, fl = 0;
+	int fd, err;
+
+	if (state == 1)
+		*pfn = zero;
+	if (state)
+		return state == 1 ? 0 : state;
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return state = -errno;
+	(void)p[0];
+	fd = pagemap_open(getpid());
+	err = fd < 0 ? fd : pagemap_read(fd, (uint64_t)(uintptr_t)p, 1, &e);
+	if (fd >= 0)
+		close(fd);
+	munmap((void *)p, 4096);
+	if (!err && (!(e & PM_PRESENT) || !(e & PM_PFN_MASK)))
+		err = -ENOENT;	/* no frame shown (no CAP_SYS_ADMIN) */
+	if (!err) {
+		kpage_open(&kr);
+		zero = e & PM_PFN_MASK;
+		err = kr.flags_fd < 0 ? kr.flags_err :
+		      kpage_lookup(&kr, &zero, 1, &fl, NULL, NULL);
+		kpage_close(&kr);
+		if (!err && !(fl & (1ULL << KPF_ZERO_PAGE)))
+			err = -ENOENT;	/* a page of its own: no zero page */
+	}
+	state = err ? err : 1;
+	if (!err)
+		*pfn = zero;
+	return err;
 }

@@ -33,6 +33,10 @@ int pagemap_open(pid_t pid);
 /* Read n entries for pages starting at vaddr (page aligned) into out. */
 int pagemap_read(int fd, uint64_t vaddr, size_t n, uint64_t *out);
 
+/* The frame of the kernel's zero page, learnt once: 0, -ENOENT when this
+ * kernel maps none for reads or PFNs are hidden, or -errno. */
+int pagemap_zero_pfn(uint64_t *pfn);
+
 /* PAGEMAP_SCAN (6.7+) categories; uapi copied by value because system
  * headers may lack them. */
 #define PAGE_IS_FILE	(1 << 2)

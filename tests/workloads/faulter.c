@@ -17,6 +17,10 @@
  *                             PROT_NONE page between each two): print
  *                             "region START END", wait for SIGUSR1,
  *                             write the first page of each, exit
+ *   faulter zero R W          read R pages of fresh private anonymous
+ *                             memory (the kernel maps its zero page), write
+ *                             W more; print "region START END", wait for
+ *                             SIGTERM
  *   faulter outcomes DIR      a cold file read (major), a touch past EOF
  *                             (sigbus), a write to a read-only mapping
  *                             (sigsegv); prints "major/sigbus/sigsegv ADDR"
@@ -206,6 +210,24 @@ int main(int argc, char **argv)
 			       a.ru_minflt - a.ru_majflt);
 			sigwait(&set, &sig);
 		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "zero") && argc > 3) {
+		size_t r = strtoul(argv[2], NULL, 0), w = strtoul(argv[3], NULL, 0), i;
+		volatile char *z;
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		z = anon((r + w) * 4096);
+		for (i = 0; i < r; i++)
+			(void)z[i * 4096];
+		for (i = r; i < r + w; i++)
+			z[i * 4096] = 1;
+		printf("region %p %p\n", (void *)z, (void *)(z + (r + w) * 4096));
+		sigwait(&set, &sig);
 		return 0;
 	}
 	if (!strcmp(argv[1], "spread")) {
