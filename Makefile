@@ -54,15 +54,19 @@ VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
 VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-integration test-san test-vm check-valgrind fuzz soak install clean bench bench-compare demo
+.PHONY: all deps deps-bench run test test-unit test-integration test-san test-vm check-valgrind fuzz soak install clean bench bench-compare demo
 all: $(OUTPUT)/vmscope $(WORKLOADS)
 
 # ---- dependencies ---------------------------------------------------------
 DEB_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
 DEB_TEST  := jq strace util-linux bsdutils time procps valgrind libclang-rt-dev \
 	     qemu-system-x86 busybox-static
+# the peers make bench compares vmscope with
+DEB_BENCH := bpftrace linux-perf strace
 deps:
 	$(Q)./tests/install-deps.sh $(DEB_BUILD) -- $(DEB_TEST)
+deps-bench:
+	$(Q)./tests/install-deps.sh $(DEB_BUILD) -- $(DEB_TEST) $(DEB_BENCH)
 
 # ---- BPF ------------------------------------------------------------------
 $(VMLINUX_H): | $(OUTPUT)/vmlinux
@@ -166,7 +170,8 @@ $(OUTPUT)/bench/floor: bench/floor.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 $< -lbpf -o $@
 
-bench: all $(BENCH_TOOLS)
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)./bench/run.sh $(OUTPUT)
 	$(Q)./bench/bpfcost.sh $(OUTPUT)
 
