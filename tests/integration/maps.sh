@@ -161,7 +161,11 @@ if command -v python3 >/dev/null; then
 		>"$TMP/interp.out" 2>/dev/null &
 else
 	interp="sh"
-	sh -c 'echo ready; exec sleep 120' >"$TMP/interp.out" &
+	# it waits on a FIFO nobody writes (held open here): the shell itself
+	# at rest, nothing exec'd or forked
+	mkfifo "$TMP/interp.in"
+	exec 7<>"$TMP/interp.in"
+	sh -c 'echo ready; read -r x' <"$TMP/interp.in" >"$TMP/interp.out" &
 fi
 ip=$!
 PIDS+=("$ip")
