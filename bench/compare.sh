@@ -4,13 +4,15 @@
 # drift falls on both. For refactors that must cost nothing.
 #   compare.sh BASE_BUILD NEW_BUILD     (`make bench-compare BASE=REV`)
 # COMPARE_RUNS (5) rounds; COMPARE_PAIRS (1000000) mmap/munmap pairs;
-# COMPARE_FAULT_MB (1024) MiB touched twice.
+# COMPARE_FAULT_MB (1024) MiB touched twice; COMPARE_ONLY="f_json f_sum"
+# some of t_text t_json f_json f_sum.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 OLD=$1 NEW=$2
 RUNS=${COMPARE_RUNS:-5}
 N=${COMPARE_PAIRS:-1000000}
 FMB=${COMPARE_FAULT_MB:-1024}
+KINDS=${COMPARE_ONLY:-t_text t_json f_json f_sum}
 MM=$NEW/workloads/mmcalls
 F=$NEW/workloads/faulter
 TMP=$(mktemp -d /tmp/vmscope-compare.XXXXXX)
@@ -50,7 +52,7 @@ ready() {	# ready BUILD CMD: "ready in N ms" of one start
 
 echo "== compare: base $OLD, new $NEW; $RUNS rounds, $N pairs, $FMB MiB twice"
 for r in $(seq "$RUNS"); do
-	for k in t_text t_json f_json f_sum; do
+	for k in $KINDS; do
 		base=${k%%_*}_base
 		keep "$base" "$(run "$base" "$NEW")"
 		# the order of the two builds alternates from round to round
@@ -66,7 +68,7 @@ for r in $(seq "$RUNS"); do
 	done
 done
 printf '  %-28s %10s %10s %10s %10s\n' "" "base x" "new x" "new/base" "paired"
-for k in t_text t_json f_json f_sum; do
+for k in $KINDS; do
 	base=${k%%_*}_base
 	case $k in
 	t_text) name="trace -o FILE" ;; t_json) name="--json trace -o FILE" ;;

@@ -78,8 +78,6 @@ static int driver_opt(struct cli *c, int opt, const char *arg, void *dev_arg)
 {
 	if (opt != 'D')
 		return -1;
-	if (!*arg)
-		return cli_error(c, EXIT_USAGE, "--dev needs a path");
 	*(const char **)dev_arg = arg;
 	return 0;
 }
@@ -101,6 +99,8 @@ static int driver_options(struct cli *c, int argc, char **argv, struct session_a
 	if (*dev_arg && (sa->pid || sa->cmd))
 		return cli_error(c, EXIT_USAGE, "--dev is for system-wide runs: "
 				 "not with -p or -- CMD");
+	if (*dev_arg && !**dev_arg)
+		return cli_error(c, EXIT_USAGE, "--dev needs a path");
 	return -1;
 }
 
@@ -159,7 +159,10 @@ static void on_batch(void *arg, int got, bool last)
 	driver_flush_pending(d);
 	if (last || got <= 0 || mono_ns() - d->kmap_ns >= 9 * d->kmap_len_ns)
 		vmalloc_checks(d);
-	d->kmap_valid = false;		/* the kernel's mappings change */
+	/* the kernel's mappings change until the next batch; after the
+	 * last, the walk just made serves the mappings' ends */
+	if (!last)
+		d->kmap_valid = false;
 }
 
 static void drv_free(struct drv *d)

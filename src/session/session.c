@@ -280,7 +280,9 @@ int session_end(struct session *s, int ret)
 	s->ft = NULL;
 	s->mt = NULL;
 	s->ring = NULL;
-	if (ret == EXIT_OK && s->have_exit)
+	if (ret == EXIT_OK && s->wait_err)
+		ret = s->wait_err;
+	else if (ret == EXIT_OK && s->have_exit)
 		ret = s->exit_code;
 	if (s->out && (fflush(s->out) || ferror(s->out)) && ret == EXIT_OK)
 		ret = cli_error(s->c, EXIT_RUNTIME, "writing events: %s", strerror(errno));
@@ -393,10 +395,10 @@ int session_run(struct session *s, const struct session_loop *l)
 		note_lost(s, session_lost(s));
 	}
 	if (r < 0)
-		ret = -r;
+		s->wait_err = -r;
 	got = trace_ring_consume(s->ring);	/* what arrived before the end */
 	if (l->batch)
 		l->batch(l->arg, got, true);
 	note_lost(s, session_lost(s));
-	return ret;
+	return EXIT_OK;
 }

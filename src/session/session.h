@@ -88,6 +88,7 @@ struct session {
 	struct trace_ring *ring;
 	size_t ring_bytes;
 	uint64_t lost_seen;	/* lost events already reported */
+	int wait_err;		/* the loop's wait failed: the exit status */
 	struct launch child;
 	int ep, sfd, pidfd;
 	bool out_is_file;	/* a regular file: flushed at most once a second */
@@ -136,7 +137,9 @@ struct session_loop {
 
 /* Note what is attached, release the command, then wait / consume /
  * batch / flush until SIGINT, SIGTERM or the target's end; drain.
- * EXIT_OK or the exit status (127/126: the command could not run). */
+ * EXIT_OK or the exit status (127/126: the command could not run). A
+ * failed wait ends the loop as an end would: the command still reports,
+ * and session_end returns the failure. */
 int session_run(struct session *s, const struct session_loop *l);
 
 /* Close the tracers and the output (a write error turns ret into a
