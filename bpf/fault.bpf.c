@@ -223,13 +223,13 @@ static __always_inline void count(void *map, void *key)
 }
 
 /*
- * The VMA start of addr in the table user space keeps, or 0. A binary
+ * The tag of addr's VMA in the table user space keeps, or 0. A binary
  * search without branches, unrolled: each step is arithmetic on masks
  * (addresses are below 2^63, so a difference's sign bit is a compare),
  * which the verifier walks once and which costs no indirect calls (the
  * bpf_loop version was ~60 ns of the summary's cost per fault).
  */
-static __always_inline __u64 vma_start_of(__u32 tgid, __u64 addr)
+static __always_inline __u64 vma_tag_of(__u32 tgid, __u64 addr)
 {
 	struct flt_bounds *b = bpf_map_lookup_elem(&bounds, &tgid);
 	__u64 lo = 0, hi, mid, end, m;
@@ -250,7 +250,7 @@ static __always_inline __u64 vma_start_of(__u32 tgid, __u64 addr)
 		hi = (hi & ~m) | (mid & m);
 	}
 	if (lo < FLT_BOUNDS && lo < b->n && b->start[lo & (FLT_BOUNDS - 1)] <= addr)
-		return b->start[lo & (FLT_BOUNDS - 1)];
+		return b->tag[lo & (FLT_BOUNDS - 1)];
 	return 0;
 }
 
@@ -265,7 +265,7 @@ static __always_inline void aggregate(__u32 tgid, struct pending *p, __u32 resul
 	};
 	struct flt_ip_key ik = { .pid = tgid, .kernel = p->kernel, .ip = p->ip };
 
-	k.where = vma_start_of(tgid, p->addr);
+	k.where = vma_tag_of(tgid, p->addr);
 	if (!k.where) {
 		k.by_page = 1;
 		k.where = p->addr & ~0xfffULL;

@@ -205,6 +205,11 @@ struct flt_bounds {
 	__u32 pad;
 	__u64 start[FLT_BOUNDS];
 	__u64 end[FLT_BOUNDS];
+	/* what a fault in the VMA is filed under (nonzero): user space's
+	 * name for the VMA, so that one unmapped and another mapped at the
+	 * same start (a file's region where an anonymous one was) count
+	 * apart */
+	__u64 tag[FLT_BOUNDS];
 };
 
 struct flt_agg_key {
@@ -212,7 +217,7 @@ struct flt_agg_key {
 	__u8 access;		/* enum flt_access */
 	__u8 result;
 	__u8 kernel;
-	__u8 by_page;		/* 0: where = VMA start, 1: where = page */
+	__u8 by_page;		/* 0: where = the VMA's tag, 1: where = page */
 	__u64 where;
 };
 VMSCOPE_STATIC_ASSERT(sizeof(struct flt_agg_key) == 16, "flt_agg_key layout");

@@ -226,6 +226,8 @@ static void watcher_free(struct watcher *w)
 	vm_model_free(w->vm);
 	free(w->rows);
 	free(w->vrows);
+	free(w->cls);
+	free(w->clshash);
 	free(w->iprows);
 	free(w->pids);
 	free(w->ipc);

@@ -42,14 +42,30 @@ struct fault_row {
 	bool deferred;		/* no VMA yet: looked up again at the flush */
 };
 
-/* Per-VMA counts (both modes), keyed by (pid, start); start 0: no VMA. */
+/* Per-VMA counts (both modes), keyed by (pid, start); start 0: no VMA.
+ * At the report, the rows of VMAs unmapped since are one row per (pid,
+ * path): start and end their span, regions how many went. */
 struct vrow {
 	pid_t pid;
 	uint64_t start, end;
 	const char *path;
+	bool gone;
+	uint64_t regions;
 	uint64_t by[3][FLT_NR_RESULTS];
 	uint64_t kernel, total;
 };
+
+/* --summary: a VMA as the kernel's table names it (by its tag: index + 1
+ * here). One per (pid, start, path), so that the anonymous and the file
+ * regions mapped in turn at one address are told apart, and a region
+ * mapped a thousand times there is one name. */
+struct vclass {
+	pid_t pid;
+	uint64_t start, end;
+	const char *path;
+};
+
+#define VCLASS_MAX (1 << 20)	/* then filed by page */
 
 struct iprow {
 	pid_t pid;
@@ -96,6 +112,10 @@ struct watcher {
 	size_t nvrows, capvrows;
 	struct iprow *iprows;
 	size_t niprows, capiprows;
+	struct vclass *cls;
+	size_t ncls, capcls;
+	uint32_t *clshash;	/* index + 1, open addressing */
+	size_t clshcap;
 	/* pids whose VMA table the kernel should get (--summary) */
 	pid_t *pids;
 	size_t npids, cappids;
@@ -135,6 +155,10 @@ void faults_push_bounds(struct watcher *w);
 
 /* Rebuild the tables from the kernel's counts (they are cumulative). */
 void faults_read_counts(struct watcher *w);
+
+/* Before a report: the rows whose VMA is unmapped now marked so and
+ * merged by (pid, path). */
+void faults_settle_vmas(struct watcher *w);
 
 /* qsort orders: most faults first */
 int faults_cmp_vrow(const void *a, const void *b);

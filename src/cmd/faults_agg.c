@@ -43,24 +43,26 @@ void faults_note_pid(struct watcher *w, pid_t pid)
 
 /* Linear tables: a run has few VMAs with faults and few faulting ips in
  * the top list; the last hit is tried first. */
-static struct vrow *vrow_get(struct watcher *w, pid_t pid, const struct vm_ent *e)
+static struct vrow *vrow_get(struct watcher *w, pid_t pid, uint64_t start, uint64_t end,
+			     const char *path)
 {
 	static size_t last;
-	uint64_t start = e ? e->start : 0;
 	size_t i;
 
-	if (last < w->nvrows && w->vrows[last].pid == pid && w->vrows[last].start == start)
+	if (last < w->nvrows && w->vrows[last].pid == pid && w->vrows[last].start == start &&
+	    w->vrows[last].path == path)
 		return &w->vrows[last];
 	for (i = 0; i < w->nvrows; i++)
-		if (w->vrows[i].pid == pid && w->vrows[i].start == start)
+		if (w->vrows[i].pid == pid && w->vrows[i].start == start &&
+		    w->vrows[i].path == path)
 			return &w->vrows[last = i];
 	if (!grow_array((void **)&w->vrows, &w->capvrows, w->nvrows, sizeof(struct vrow)))
 		return NULL;
 	memset(&w->vrows[w->nvrows], 0, sizeof(struct vrow));
 	w->vrows[w->nvrows].pid = pid;
 	w->vrows[w->nvrows].start = start;
-	w->vrows[w->nvrows].end = e ? e->end : 0;
-	w->vrows[w->nvrows].path = e ? e->path : NULL;
+	w->vrows[w->nvrows].end = end;
+	w->vrows[w->nvrows].path = path;
 	return &w->vrows[last = w->nvrows++];
 }
 
@@ -86,7 +88,8 @@ static void iprow_add(struct watcher *w, pid_t pid, uint64_t ip, bool kernel, ui
 static void count_fault(struct watcher *w, pid_t pid, const struct vm_ent *e,
 			unsigned int access, unsigned int result, bool kernel, uint64_t n)
 {
-	struct vrow *r = vrow_get(w, pid, e);
+	struct vrow *r = vrow_get(w, pid, e ? e->start : 0, e ? e->end : 0,
+				  e ? e->path : NULL);
 
 	access = access < 3 ? access : 0;
 	result = result < FLT_NR_RESULTS ? result : FLT_UNKNOWN;
@@ -299,21 +302,77 @@ void faults_flush_batch(struct watcher *w)
 
 /* ---- --summary: the kernel's counts ----------------------------------------- */
 
+static size_t vclass_slot(const struct watcher *w, pid_t pid, uint64_t start,
+			  const char *path)
+{
+	uint64_t h = (start >> 12) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)pid ^
+		     (uint64_t)(uintptr_t)path * 0xff51afd7ed558ccdULL;
+	size_t i = (h >> 17) & (w->clshcap - 1);
+
+	for (;; i = (i + 1) & (w->clshcap - 1)) {
+		const struct vclass *c;
+
+		if (!w->clshash[i])
+			return i;
+		c = &w->cls[w->clshash[i] - 1];
+		if (c->pid == pid && c->start == start && c->path == path)
+			return i;
+	}
+}
+
+/* The kernel's name for VMA v of pid; 0 (file by page) past the limit. */
+static uint64_t vclass_tag(struct watcher *w, pid_t pid, const struct vm_ent *v)
+{
+	size_t i;
+
+	if (w->ncls * 2 >= w->clshcap) {
+		size_t cap = w->clshcap ? w->clshcap * 2 : 1024, k;
+		uint32_t *old = w->clshash;
+
+		if (w->ncls >= VCLASS_MAX || !(w->clshash = calloc(cap, sizeof(*old)))) {
+			w->clshash = old;
+			if (w->ncls * 2 >= w->clshcap)
+				return 0;
+		} else {
+			w->clshcap = cap;
+			for (k = 0; k < w->ncls; k++)
+				w->clshash[vclass_slot(w, w->cls[k].pid, w->cls[k].start,
+						       w->cls[k].path)] = (uint32_t)k + 1;
+			free(old);
+		}
+	}
+	i = vclass_slot(w, pid, v->start, v->path);
+	if (!w->clshash[i]) {
+		if (w->ncls >= VCLASS_MAX ||
+		    !grow_array((void **)&w->cls, &w->capcls, w->ncls, sizeof(*w->cls)))
+			return 0;
+		w->cls[w->ncls] = (struct vclass){ pid, v->start, v->end, v->path };
+		w->clshash[i] = (uint32_t)++w->ncls;
+	}
+	w->cls[w->clshash[i] - 1].end = v->end;	/* the latest */
+	return w->clshash[i];
+}
+
 /* Give the kernel pid's VMA table, if it changed since it last got it. */
 void faults_push_bounds_of(struct watcher *w, pid_t pid)
 {
 	static struct flt_bounds b;
 	const struct vm_ent *v;
-	size_t k, n;
+	size_t k, n, o = 0;
 
 	if (!vm_model_take_changed(w->vm, pid))
 		return;
 	v = vm_model_vmas(w->vm, pid, &n);
-	b.n = n < FLT_BOUNDS ? (__u32)n : FLT_BOUNDS;
-	for (k = 0; k < b.n; k++) {
-		b.start[k] = v[k].start;
-		b.end[k] = v[k].end;
+	for (k = 0; k < n && o < FLT_BOUNDS; k++) {
+		uint64_t tag = vclass_tag(w, pid, &v[k]);
+
+		if (!tag)
+			continue;	/* its faults are filed by page */
+		b.start[o] = v[k].start;
+		b.end[o] = v[k].end;
+		b.tag[o++] = tag;
 	}
+	b.n = (__u32)o;
 	fltrace_set_bounds(w->s->ft, pid, &b);
 }
 
@@ -329,14 +388,31 @@ void faults_push_bounds(struct watcher *w)
 static void count_where(const struct flt_agg_key *k, uint64_t n, void *arg)
 {
 	struct watcher *w = arg;
-	/* a VMA start or a page: either lies in the VMA */
-	const struct vm_ent *v = vm_model_find(w->vm, (pid_t)k->pid, k->where);
+	const struct vm_ent *v;
+	const struct vm_gone *g;
 
-	count_fault(w, (pid_t)k->pid, v, k->access, k->result, k->kernel, n);
-	if (k->by_page) {
-		faults_note_pid(w, (pid_t)k->pid);	/* give it a table next time */
-		w->by_page += n;
+	if (!k->by_page) {
+		/* the VMA the kernel's table named: live or gone now */
+		const struct vclass *c = k->where && k->where <= w->ncls ?
+					 &w->cls[k->where - 1] : NULL;
+		struct vm_ent e = { .start = c ? c->start : 0, .end = c ? c->end : 0,
+				    .path = c ? c->path : NULL };
+
+		count_fault(w, (pid_t)k->pid, c ? &e : NULL, k->access, k->result,
+			    k->kernel, n);
+		return;
 	}
+	/* faulted before its VMA reached the kernel's table: its page */
+	v = vm_model_find(w->vm, (pid_t)k->pid, k->where);
+	if (!v && (g = vm_model_gone(w->vm, (pid_t)k->pid, k->where))) {
+		struct vm_ent e = { .start = g->start, .end = g->end, .path = g->path };
+
+		count_fault(w, (pid_t)k->pid, &e, k->access, k->result, k->kernel, n);
+	} else {
+		count_fault(w, (pid_t)k->pid, v, k->access, k->result, k->kernel, n);
+	}
+	faults_note_pid(w, (pid_t)k->pid);	/* give it a table next time */
+	w->by_page += n;
 }
 
 static void count_ip(const struct flt_ip_key *k, uint64_t n, void *arg)
@@ -354,6 +430,65 @@ void faults_read_counts(struct watcher *w)
 	memset(w->by_access, 0, sizeof(w->by_access));
 	w->nvrows = w->niprows = 0;
 	fltrace_read_counts(w->s->ft, &cb, w->lat);
+}
+
+/* Is row r's VMA unmapped now? Then how many went from its start. */
+static bool row_gone(struct watcher *w, const struct vrow *r, uint64_t *regions)
+{
+	const struct vm_ent *v;
+	const struct vm_gone *g;
+
+	if (!r->start)
+		return false;	/* no VMA */
+	v = vm_model_peek(w->vm, r->pid, r->start);
+	if (v && v->start == r->start && v->path == r->path)
+		return false;
+	g = vm_model_gone_at(w->vm, r->pid, r->start, r->path);
+	/* not seen going: a VMA trimmed from below, unless its process
+	 * exited and the model forgot it (system-wide) */
+	if (!g && vm_model_exited(w->vm, r->pid))
+		return false;
+	*regions = g ? g->times : 1;
+	return true;
+}
+
+void faults_settle_vmas(struct watcher *w)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < w->nvrows; i++) {
+		struct vrow *r = &w->vrows[i];
+		uint64_t regions = 1;
+
+		if (!r->gone && !row_gone(w, r, &regions)) {
+			w->vrows[n++] = *r;
+			continue;
+		}
+		if (!r->gone) {
+			r->gone = true;
+			r->regions = regions;
+		}
+		for (k = 0; k < n; k++)
+			if (w->vrows[k].gone && w->vrows[k].pid == r->pid &&
+			    w->vrows[k].path == r->path)
+				break;
+		if (k == n) {
+			w->vrows[n++] = *r;
+			continue;
+		}
+		struct vrow *into = &w->vrows[k];
+		size_t a, b;
+
+		into->start = r->start < into->start ? r->start : into->start;
+		into->end = r->end > into->end ? r->end : into->end;
+		into->regions += r->regions;
+		into->total += r->total;
+		into->kernel += r->kernel;
+		for (a = 0; a < 3; a++)
+			for (b = 0; b < FLT_NR_RESULTS; b++)
+				into->by[a][b] += r->by[a][b];
+	}
+	w->nvrows = n;
 }
 
 int faults_cmp_vrow(const void *a, const void *b)

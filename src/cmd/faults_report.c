@@ -253,6 +253,10 @@ static void json_tables(struct watcher *w)
 		else
 			json_null(j);
 		json_kstr(j, "path", v->path);
+		/* unmapped since: start and end span the regions that went */
+		json_kbool(j, "unmapped", v->gone);
+		if (v->gone)
+			json_ku64(j, "regions", v->regions);
 		json_ku64(j, "faults", v->total);
 		for (a = 0; a < 3; a++) {
 			uint64_t s = 0;
@@ -340,13 +344,20 @@ static void plain_tables(struct watcher *w)
 			}
 			char nb[128];
 
-			if (v->start)
+			const char *name = v->path ? shown(base_name(v->path), nb, sizeof(nb)) :
+					   "[anon]";
+
+			if (v->gone && v->regions > 1)
+				snprintf(where, sizeof(where), "%.*s, %" PRIu64 " unmapped",
+					 w->c->wide ? 60 : 13, name, v->regions);
+			else if (v->gone)
+				snprintf(where, sizeof(where), "%.*s unmapped",
+					 w->c->wide ? 60 : 13, name);
+			else if (v->start)
 				snprintf(where, sizeof(where), "%.*s 0x%" PRIx64,
-					 w->c->wide ? 60 : 13,
-					 v->path ? shown(base_name(v->path), nb, sizeof(nb)) :
-					 "[anon]", v->start);
+					 w->c->wide ? 60 : 13, name, v->start);
 			else
-				snprintf(where, sizeof(where), "[no vma now]");
+				snprintf(where, sizeof(where), "[no vma]");
 			fprintf(f, "%7d %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %6" PRIu64
 				" %5" PRIu64 " %4" PRIu64 "  %s\n", (int)v->pid, v->total,
 				acc[0], acc[1], acc[2], major, fail, where);
@@ -415,6 +426,7 @@ void faults_report(struct watcher *w, const char *type, double secs, double rate
 	/* fault records, and VMA-change records of the ring */
 	uint64_t lost = session_lost(w->s);
 
+	faults_settle_vmas(w);
 	if (w->nvrows)		/* qsort(NULL, 0) is undefined */
 		qsort(w->vrows, w->nvrows, sizeof(*w->vrows), faults_cmp_vrow);
 	if (w->niprows)

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "procfs/maps.h"
 #include "model/vma_model.h"
 #include "decode/vmflags.h"
 
 /* x86-64 numbers of the calls whose arguments say what went away */
+#define NR_MMAP		9
 #define NR_MUNMAP	11
 #define NR_MREMAP	25
 
@@ -17,6 +19,9 @@ struct vm_proc {
 	size_t n, cap;
 	bool unsure;		/* an event left gaps: re-read on a miss */
 	bool changed;		/* since vm_model_take_changed */
+	bool exited;
+	struct vm_gone *g;	/* sorted by start */
+	size_t ng, gcap;
 };
 
 struct path_ent {
@@ -54,8 +59,10 @@ void vm_model_free(struct vm_model *m)
 		return;
 	for (i = 0; i < m->strcap; i++)
 		free(m->strs[i]);
-	for (i = 0; i < m->proccap; i++)
+	for (i = 0; i < m->proccap; i++) {
 		free(m->procs[i].v);
+		free(m->procs[i].g);
+	}
 	free(m->strs);
 	free(m->paths);
 	free(m->procs);
@@ -247,8 +254,63 @@ static int reserve(struct vm_proc *p, size_t n)
 	return 0;
 }
 
-/* Cut [lo, hi) out of the process's VMAs, trimming the ones it crosses. */
-static int cut(struct vm_proc *p, uint64_t lo, uint64_t hi)
+/* Index of the first gone VMA starting at or above addr. */
+static size_t gone_index(const struct vm_proc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->ng, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (p->g[mid].start < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* [lo, hi) of VMA e went away: remember it under its start. */
+static void bury(struct vm_model *m, struct vm_proc *p, const struct vm_ent *e,
+		 uint64_t lo, uint64_t hi)
+{
+	uint64_t start = e->start > lo ? e->start : lo;
+	size_t i = gone_index(p, start);
+	struct vm_gone *g;
+
+	while (i < p->ng && p->g[i].start == start && p->g[i].path != e->path)
+		i++;
+	if (i == p->ng || p->g[i].start != start) {
+		if (p->ng == VM_GONE_MAX) {
+			/* forget the lowest start: a heap or library's
+			 * remnants matter less than the churn going on */
+			memmove(p->g, p->g + 1, --p->ng * sizeof(*p->g));
+			i -= i > 0;
+			m->st.gone_forgotten++;
+		}
+		if (p->ng == p->gcap) {
+			size_t cap = p->gcap ? p->gcap * 2 : 16;
+			struct vm_gone *t = realloc(p->g, cap * sizeof(*t));
+
+			if (!t)
+				return;
+			p->g = t;
+			p->gcap = cap;
+		}
+		memmove(&p->g[i + 1], &p->g[i], (p->ng - i) * sizeof(*p->g));
+		p->ng++;
+		p->g[i].times = 0;
+	}
+	g = &p->g[i];
+	g->start = start;
+	g->end = e->end < hi ? e->end : hi;
+	g->path = e->path;
+	memcpy(g->perms, e->perms, sizeof(g->perms));
+	g->times++;
+}
+
+/* Cut [lo, hi) out of the process's VMAs, trimming the ones it crosses;
+ * with m, what goes is buried. */
+static int cut(struct vm_model *m, struct vm_proc *p, uint64_t lo, uint64_t hi)
 {
 	size_t i, o = 0;
 
@@ -262,6 +324,8 @@ static int cut(struct vm_proc *p, uint64_t lo, uint64_t hi)
 		/* a hole inside one VMA: nothing else can overlap */
 		if (reserve(p, p->n + 1))
 			return -ENOMEM;
+		if (m)
+			bury(m, p, &tail, lo, hi);
 		memmove(&p->v[i + 2], &p->v[i + 1], (p->n - i - 1) * sizeof(tail));
 		p->v[i].end = lo;
 		tail.pgoff += (hi - tail.start) >> 12;
@@ -275,7 +339,11 @@ static int cut(struct vm_proc *p, uint64_t lo, uint64_t hi)
 
 		if (e.end <= lo || e.start >= hi) {
 			p->v[o++] = e;
-		} else if (e.start < lo) {
+			continue;
+		}
+		if (m)
+			bury(m, p, &e, lo, hi);
+		if (e.start < lo) {
 			e.end = lo;
 			p->v[o++] = e;
 		} else if (e.end > hi) {
@@ -292,7 +360,8 @@ static int insert(struct vm_proc *p, const struct vm_ent *e)
 {
 	size_t i;
 
-	if (cut(p, e->start, e->end) || reserve(p, p->n + 1))
+	/* what a new VMA covers was replaced, not unmapped */
+	if (cut(NULL, p, e->start, e->end) || reserve(p, p->n + 1))
 		return -ENOMEM;
 	for (i = p->n; i > 0 && p->v[i - 1].start > e->start; i--)
 		p->v[i] = p->v[i - 1];
@@ -360,30 +429,59 @@ static void put_vma(struct vm_model *m, struct vm_proc *p, const struct mm_vma *
 	insert(p, &e);
 }
 
+/* An mmap whose VMAs the record lacks (its mmap_lock was contended): the
+ * range the call returned, as its arguments describe it, until the next
+ * re-read says what the kernel made of it (merged with a neighbour,
+ * perhaps). Faults on it come before any re-read could. */
+static void put_mapped(struct vm_model *m, struct vm_proc *p, const struct mm_event *ev,
+		       const char *path, size_t len)
+{
+	uint64_t prot = ev->args[2], flags = ev->args[3];
+	struct vm_ent e = {
+		.start = (uint64_t)ev->ret,
+		.end = (uint64_t)ev->ret + ((ev->args[1] + 4095) & ~4095ULL),
+		.pgoff = flags & MAP_ANONYMOUS ? 0 : ev->args[5] >> 12,
+	};
+
+	if (e.start & 4095 || e.end <= e.start)
+		return;
+	e.perms[0] = prot & PROT_READ ? 'r' : '-';
+	e.perms[1] = prot & PROT_WRITE ? 'w' : '-';
+	e.perms[2] = prot & PROT_EXEC ? 'x' : '-';
+	e.perms[3] = (flags & MAP_TYPE) == MAP_PRIVATE ? 'p' : 's';
+	if (!(flags & MAP_ANONYMOUS) && path)
+		e.path = intern(m, path, len);
+	insert(p, &e);
+}
+
 static void apply_call(struct vm_model *m, struct vm_proc *p, const struct mm_event *ev)
 {
 	char cutbuf[MM_PATH_CUT_BUF];
-	const char *path;
-	size_t len, i;
+	const char *path = NULL;
+	size_t len = 0, i;
 
 	if (ev->ret < 0 && ev->ret >= -4095)
 		return;		/* failed calls change nothing */
-	if (mm_event_path(ev, cutbuf, &path, &len) && ev->nvma && ev->vma[0].has_file)
+	if (!mm_event_path(ev, cutbuf, &path, &len))
+		path = NULL;
+	else if (ev->nvma && ev->vma[0].has_file)
 		vm_model_learn_path(m, ev->vma[0].dev, ev->vma[0].ino, path, len);
 	if (ev->nr == NR_MUNMAP) {
-		cut(p, ev->args[0], ev->args[0] + ((ev->args[1] + 4095) & ~4095ULL));
+		cut(m, p, ev->args[0], ev->args[0] + ((ev->args[1] + 4095) & ~4095ULL));
 	} else if (ev->nr == NR_MREMAP) {
 		uint64_t old = ev->args[0], olen = (ev->args[1] + 4095) & ~4095ULL;
 		uint64_t nlen = (ev->args[2] + 4095) & ~4095ULL;
 
 		if ((uint64_t)ev->ret != old)
-			cut(p, old, old + olen);	/* moved */
+			cut(m, p, old, old + olen);	/* moved */
 		else if (nlen < olen)
-			cut(p, old + nlen, old + olen);	/* shrunk */
+			cut(m, p, old + nlen, old + olen);	/* shrunk */
 	}
 	if (ev->vma_when == MM_VMAS_AFTER) {
 		for (i = 0; i < ev->nvma && i < MM_MAX_VMAS; i++)
 			put_vma(m, p, &ev->vma[i]);
+	} else if (ev->nr == NR_MMAP) {
+		put_mapped(m, p, ev, path, len);
 	}
 	/* brk shrinking, mprotect over more VMAs than a record holds, a
 	 * contended mmap_lock, munmap over a range: trust the next re-read */
@@ -410,7 +508,7 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev)
 	case MM_EV_EXEC:
 		/* a new address space: exec's VMA records follow (6.7+),
 		 * else the first lookup reads /proc */
-		p->n = 0;
+		cut(m, p, 0, UINT64_MAX);
 		p->unsure = true;
 		p->changed = true;
 		break;
@@ -422,14 +520,17 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev)
 		p->changed = true;
 		break;
 	case MM_EV_EXIT:
+		p->exited = true;
 		/* the process is gone. Its threads' last faults may still be
 		 * on their way, so keep the VMAs unless told to save memory
 		 * (a long system-wide run); then a later lookup reads /proc */
 		if (!m->drop_exited)
 			break;
 		free(p->v);
+		free(p->g);
 		p->v = NULL;
-		p->n = p->cap = 0;
+		p->g = NULL;
+		p->n = p->cap = p->ng = p->gcap = 0;
 		p->unsure = true;
 		p->changed = true;
 		break;
@@ -438,7 +539,8 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev)
 		p = proc_get(m, ev->pid, false);	/* the table may have moved */
 		if (!child || !p)
 			break;
-		child->n = 0;
+		child->n = child->ng = 0;
+		child->exited = false;
 		if (p->n && !reserve(child, p->n)) {
 			memcpy(child->v, p->v, p->n * sizeof(*p->v));
 			child->n = p->n;
@@ -476,6 +578,52 @@ const struct vm_ent *vm_model_find(struct vm_model *m, pid_t pid, uint64_t addr)
 		return NULL;
 	p = proc_get(m, pid, false);
 	return p ? find_in(p, addr) : NULL;
+}
+
+const struct vm_ent *vm_model_peek(struct vm_model *m, pid_t pid, uint64_t addr)
+{
+	struct vm_proc *p = proc_get(m, pid, false);
+
+	return p ? find_in(p, addr) : NULL;
+}
+
+const struct vm_gone *vm_model_gone_at(struct vm_model *m, pid_t pid, uint64_t start,
+				       const char *path)
+{
+	struct vm_proc *p = proc_get(m, pid, false);
+	size_t i;
+
+	if (!p)
+		return NULL;
+	for (i = gone_index(p, start); i < p->ng && p->g[i].start == start; i++)
+		if (p->g[i].path == path)
+			return &p->g[i];
+	return NULL;
+}
+
+const struct vm_gone *vm_model_gone(struct vm_model *m, pid_t pid, uint64_t addr)
+{
+	struct vm_proc *p = proc_get(m, pid, false);
+	size_t i, n;
+
+	if (!p || !p->ng)
+		return NULL;
+	i = gone_index(p, addr);
+	if (i < p->ng && p->g[i].start == addr)
+		return &p->g[i];
+	/* the nearest starts below: a short part may sit inside a longer
+	 * one gone earlier (a few tried: this is for reports) */
+	for (n = 0; i-- > 0 && n < 64; n++)
+		if (p->g[i].end > addr)
+			return &p->g[i];
+	return NULL;
+}
+
+bool vm_model_exited(struct vm_model *m, pid_t pid)
+{
+	struct vm_proc *p = proc_get(m, pid, false);
+
+	return p && p->exited;
 }
 
 const struct vm_ent *vm_model_vmas(struct vm_model *m, pid_t pid, size_t *n)

@@ -29,9 +29,25 @@ struct vm_ent {
 	char perms[5];
 };
 
+/* A VMA that went away while traced (munmap, mremap moving or shrinking
+ * it, exec): what it was, and how many VMAs with its path have gone from
+ * the same start (a region mapped and unmapped again and again at one
+ * address). */
+struct vm_gone {
+	uint64_t start, end;	/* the part that went */
+	const char *path;	/* the model's, as in vm_ent */
+	char perms[5];
+	uint32_t times;
+};
+
+/* Gone VMAs kept per process; past it, the oldest starts are forgotten
+ * (counted in vm_model_stats) */
+#define VM_GONE_MAX 4096
+
 struct vm_model_stats {
 	uint64_t seeds;		/* /proc/PID/maps reads */
 	uint64_t updates;	/* events applied */
+	uint64_t gone_forgotten; /* gone VMAs past VM_GONE_MAX */
 };
 
 struct vm_model;
@@ -65,6 +81,20 @@ void vm_model_event(struct vm_model *m, const struct mm_event *ev);
 /* The VMA holding addr in pid, or NULL. A process never seen is seeded
  * first; a miss re-reads /proc/PID/maps when the model may be stale. */
 const struct vm_ent *vm_model_find(struct vm_model *m, pid_t pid, uint64_t addr);
+
+/* The VMA holding addr in pid as the model has it now, never reading
+ * /proc (for reports: the process may be long gone). */
+const struct vm_ent *vm_model_peek(struct vm_model *m, pid_t pid, uint64_t addr);
+
+/* What went away from pid starting at start with this path (the model's
+ * pointer: NULL for anonymous memory); NULL if nothing is known. */
+const struct vm_gone *vm_model_gone_at(struct vm_model *m, pid_t pid, uint64_t start,
+				       const char *path);
+/* Something that went away from pid and held addr; NULL if none known. */
+const struct vm_gone *vm_model_gone(struct vm_model *m, pid_t pid, uint64_t addr);
+
+/* Has pid exited (its exit event seen)? */
+bool vm_model_exited(struct vm_model *m, pid_t pid);
 
 /* pid's VMAs, sorted (NULL and *n = 0 when unknown); valid until the next
  * call into the model. */

@@ -150,6 +150,49 @@ int main(void)
 	ok(!strcmp(show(m, PID), "400-401 10000-10001 10001-10004 20000-20008 7ff000000-7ff000021"),
 	   "mremap moves the VMA: %s", layout);
 
+	/* what went is remembered: the munmapped hole, and the range mremap
+	 * moved away from, by start and path; replaced ranges are not */
+	{
+		const struct vm_gone *g = vm_model_gone_at(m, PID, 0x10004000, NULL);
+
+		ok(g && g->end == 0x10008000 && g->times == 1, "the munmapped hole is gone");
+		g = vm_model_gone_at(m, PID, 0x10008000, NULL);
+		ok(g && g->end == 0x10010000, "the range mremap moved away is gone");
+		ok(!vm_model_gone_at(m, PID, 0x10000000, NULL), "mprotect's pieces replace, not unmap");
+		g = vm_model_gone(m, PID, 0x10009000);
+		ok(g && g->start == 0x10008000, "a page inside a gone range finds it");
+	}
+
+	/* an mmap whose record has no VMAs (mmap_lock contended): the range
+	 * its arguments give, so that faults on it find it */
+	e = ev(MM_EV_CALL, 9, 0x30000000);
+	e.args[1] = 0x3000;
+	e.args[2] = 3;		/* PROT_READ | PROT_WRITE */
+	e.args[3] = 0x22;	/* MAP_PRIVATE | MAP_ANONYMOUS */
+	e.vma_when = MM_VMAS_NONE;
+	vm_model_event(m, &e);
+	v = vm_model_find(m, PID, 0x30002fff);
+	ok(v && v->start == 0x30000000 && v->end == 0x30003000 && !strcmp(v->perms, "rw-p") &&
+	   !v->path, "a record without VMAs: the call's range, rw-p, anonymous");
+	/* unmapped twice at one start: one entry, twice */
+	e = ev(MM_EV_CALL, 11, 0);
+	e.args[0] = 0x30000000;
+	e.args[1] = 0x3000;
+	vm_model_event(m, &e);
+	e = ev(MM_EV_CALL, 9, 0x30000000);
+	add_vma(&e, 0x30000000, 0x30003000, VMF_READ | VMF_WRITE);
+	vm_model_event(m, &e);
+	e = ev(MM_EV_CALL, 11, 0);
+	e.args[0] = 0x30000000;
+	e.args[1] = 0x3000;
+	vm_model_event(m, &e);
+	{
+		const struct vm_gone *g = vm_model_gone_at(m, PID, 0x30000000, NULL);
+
+		ok(g && g->times == 2, "a region unmapped twice at one start: %u times",
+		   g ? g->times : 0);
+	}
+
 	/* fork: the child starts with the parent's VMAs */
 	e = ev(MM_EV_FORK, 0, PID + 1);
 	vm_model_event(m, &e);
