@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "model/symbolize.h"
 #include "util.h"
@@ -136,7 +138,110 @@ static void read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct elf_
 	}
 }
 
-static void load_elf(struct elf_syms *f, int fd)
+/* Where Debian's *-dbgsym and libc6-dbg packages put debug files;
+ * VMSCOPE_DEBUG_DIR replaces it (tests, a mounted debug tree). */
+static const char *debug_dir(void)
+{
+	const char *d = getenv("VMSCOPE_DEBUG_DIR");
+
+	return d && *d ? d : "/usr/lib/debug";
+}
+
+/* Does fd's file have this build-id? */
+static bool same_build_id(int fd, const void *id, ssize_t len)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *other;
+	bool same;
+
+	if (!elf)
+		return false;
+	same = dwelf_elf_gnu_build_id(elf, &other) == len && !memcmp(id, other, (size_t)len);
+	elf_end(elf);
+	return same;
+}
+
+static bool crc_matches(int fd, uint32_t want)
+{
+	unsigned char buf[65536];
+	uLong crc = crc32(0, Z_NULL, 0);
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		crc = crc32(crc, buf, (uInt)n);
+	lseek(fd, 0, SEEK_SET);
+	return n == 0 && (uint32_t)crc == want;
+}
+
+/* The separate debug file of a stripped ELF, as gdb looks for it: by
+ * build-id, else by .gnu_debuglink beside the file, in its .debug/ and
+ * under the debug directory; a file that is not the binary's (another
+ * build-id, a wrong CRC) is not taken: a wrong name is worse than none. */
+static int open_debug(Elf *elf, const char *path)
+{
+	const char *dir = debug_dir(), *link, *slash = strrchr(path, '/');
+	const unsigned char *id;
+	ssize_t len = dwelf_elf_gnu_build_id(elf, (const void **)&id);
+	GElf_Word crc;
+	char p[4352];
+	int fd, i, k, n;
+
+	if (len > 1 && len <= 64) {
+		n = snprintf(p, sizeof(p), "%s/.build-id/%02x/", dir, id[0]);
+		for (i = 1; i < len && n > 0 && (size_t)n < sizeof(p) - 8; i++)
+			n += snprintf(p + n, sizeof(p) - (size_t)n, "%02x", id[i]);
+		snprintf(p + n, sizeof(p) - (size_t)n, ".debug");
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && same_build_id(fd, id, len))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	link = dwelf_elf_gnu_debuglink(elf, &crc);
+	if (!link || strchr(link, '/') || !slash)
+		return -1;
+	k = (int)(slash - path);
+	for (i = 0; i < 3; i++) {
+		if (i == 0)
+			snprintf(p, sizeof(p), "%.*s/%s", k, path, link);
+		else if (i == 1)
+			snprintf(p, sizeof(p), "%.*s/.debug/%s", k, path, link);
+		else
+			snprintf(p, sizeof(p), "%s%.*s/%s", dir, k, path, link);
+		if (!strcmp(p, path))
+			continue;
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && crc_matches(fd, crc))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+/* The function symbols of a debug file: its addresses are the binary's. */
+static void load_debug_syms(struct elf_syms *f, Elf *elf, const char *path,
+			    size_t *cap, size_t *pool_cap)
+{
+	int fd = open_debug(elf, path);
+	Elf *dbg;
+	Elf_Scn *scn = NULL;
+
+	if (fd < 0)
+		return;
+	dbg = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (dbg && (scn = elf_nextscn(dbg, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			read_symtab(dbg, scn, &sh, f, cap, pool_cap);
+	}
+	if (dbg)
+		elf_end(dbg);
+	close(fd);
+}
+
+static void load_elf(struct elf_syms *f, int fd, const char *path)
 {
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	Elf_Scn *scn = NULL;
@@ -165,8 +270,10 @@ static void load_elf(struct elf_syms *f, int fd)
 			have_symtab = true;
 		}
 	}
-	/* stripped: the dynamic symbols are what is left */
-	while (!have_symtab && (scn = elf_nextscn(elf, scn))) {
+	/* stripped: its debug file's symbols, else the dynamic ones */
+	if (!have_symtab && path)
+		load_debug_syms(f, elf, path, &cap, &pool_cap);
+	while (!have_symtab && !f->nsyms && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
@@ -286,7 +393,7 @@ const char *sym_user(struct symbolizer *s, pid_t pid, const struct vm_ent *e,
 
 		f->loaded = true;
 		if (fd >= 0) {
-			load_elf(f, fd);
+			load_elf(f, fd, e->path);
 			close(fd);
 		}
 	}
@@ -307,7 +414,7 @@ const char *sym_file_addr(struct symbolizer *s, const char *path, uint64_t vaddr
 		f->loaded = true;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			load_elf(f, fd);
+			load_elf(f, fd, path);
 			close(fd);
 		}
 	}

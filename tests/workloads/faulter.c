@@ -13,6 +13,9 @@
  *                             SIGUSR1, write every page, print "touched N"
  *                             (N: faults it took, by getrusage), then wait
  *                             for SIGTERM
+ *   faulter memset MB         as hold, but libc's memset writes the pages
+ *                             (faults whose ip is inside libc, in a
+ *                             function .dynsym does not name)
  *   faulter spread N          N separate 2-page read-write VMAs (a
  *                             PROT_NONE page between each two): print
  *                             "region START END", wait for SIGUSR1,
@@ -21,13 +24,22 @@
  *                             memory (the kernel maps its zero page), write
  *                             W more; print "region START END", wait for
  *                             SIGTERM
+ *   faulter churn T R FILE    T threads, each R rounds of: map 1 MiB of
+ *                             anonymous memory, write each page, unmap;
+ *                             map FILE's first 16 pages private, write
+ *                             each, unmap (FILE: at least 64 KiB); prints
+ *                             "churn ANON_FAULTS FILE_FAULTS REGIONS"
+ *                             (pages written, one write fault each) after
+ *                             the threads end
  *   faulter outcomes DIR      a cold file read (major), a touch past EOF
  *                             (sigbus), a write to a read-only mapping
  *                             (sigsegv); prints "major/sigbus/sigsegv ADDR"
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +154,54 @@ static void touch_code(void)
 	touch(&one, 1);
 }
 
+static int churn_rounds, churn_fd;
+
+static void *churn_thread(void *arg)
+{
+	int i;
+	size_t k;
+
+	(void)arg;
+	for (i = 0; i < churn_rounds; i++) {
+		char *a = anon(1 << 20), *f;
+
+		for (k = 0; k < (1 << 20); k += 4096)
+			a[k] = 1;
+		munmap(a, 1 << 20);
+		f = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, churn_fd, 0);
+		if (f == MAP_FAILED) {
+			perror("mmap");
+			exit(1);
+		}
+		for (k = 0; k < 16 * 4096; k += 4096)
+			f[k] = 1;
+		munmap(f, 16 * 4096);
+	}
+	return NULL;
+}
+
+static int churn(int argc, char **argv)
+{
+	int t = atoi(argv[2]), i;
+	pthread_t th[64];
+
+	if (argc < 5 || t < 1 || t > 64)
+		return 2;
+	churn_rounds = atoi(argv[3]);
+	churn_fd = open(argv[4], O_RDONLY);
+	if (churn_fd < 0) {
+		perror(argv[4]);
+		return 1;
+	}
+	for (i = 0; i < t; i++)
+		pthread_create(&th[i], NULL, churn_thread, NULL);
+	for (i = 0; i < t; i++)
+		pthread_join(th[i], NULL);
+	printf("churn %d %d %d\n", t * churn_rounds * 256, t * churn_rounds * 16,
+	       t * churn_rounds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t len;
@@ -188,7 +248,8 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (!strcmp(argv[1], "hold")) {
+	if (!strcmp(argv[1], "hold") || !strcmp(argv[1], "memset")) {
+		bool libc = argv[1][0] == 'm';
 		sigset_t set;
 		int sig;
 
@@ -204,7 +265,10 @@ int main(int argc, char **argv)
 			struct rusage a, b;
 
 			getrusage(RUSAGE_SELF, &a);
-			touch(p, len);
+			if (libc)
+				memset(p, 1, len);
+			else
+				touch(p, len);
 			getrusage(RUSAGE_SELF, &b);
 			printf("touched %ld\n", b.ru_minflt + b.ru_majflt -
 			       a.ru_minflt - a.ru_majflt);
@@ -251,6 +315,8 @@ int main(int argc, char **argv)
 			b[3 * i * pg] = 1;
 		return 0;
 	}
+	if (!strcmp(argv[1], "churn"))
+		return churn(argc, argv);
 	if (!strcmp(argv[1], "outcomes"))
 		return outcomes(argv[2]);
 	return 2;
