@@ -42,7 +42,8 @@ struct fault_row {
 	bool deferred;		/* no VMA yet: looked up again at the flush */
 };
 
-/* Per-VMA counts (both modes), keyed by (pid, start); start 0: no VMA.
+/* Per-VMA counts (both modes), keyed by (pid, start, path); start 0: no
+ * VMA.
  * At the report, the rows of VMAs unmapped since are one row per (pid,
  * path): start and end their span, regions how many went. */
 struct vrow {

@@ -320,30 +320,36 @@ static size_t vclass_slot(const struct watcher *w, pid_t pid, uint64_t start,
 	}
 }
 
-/* The kernel's name for VMA v of pid; 0 (file by page) past the limit. */
+static void vclass_grow(struct watcher *w)
+{
+	size_t cap = w->clshcap ? w->clshcap * 2 : 1024, k;
+	uint32_t *old = w->clshash;
+
+	if (!(w->clshash = calloc(cap, sizeof(*old)))) {
+		w->clshash = old;
+		return;
+	}
+	w->clshcap = cap;
+	for (k = 0; k < w->ncls; k++)
+		w->clshash[vclass_slot(w, w->cls[k].pid, w->cls[k].start, w->cls[k].path)] =
+			(uint32_t)k + 1;
+	free(old);
+}
+
+/* The kernel's name for VMA v of pid; 0 (filed by page) past the limit. */
 static uint64_t vclass_tag(struct watcher *w, pid_t pid, const struct vm_ent *v)
 {
 	size_t i;
 
-	if (w->ncls * 2 >= w->clshcap) {
-		size_t cap = w->clshcap ? w->clshcap * 2 : 1024, k;
-		uint32_t *old = w->clshash;
-
-		if (w->ncls >= VCLASS_MAX || !(w->clshash = calloc(cap, sizeof(*old)))) {
-			w->clshash = old;
-			if (w->ncls * 2 >= w->clshcap)
-				return 0;
-		} else {
-			w->clshcap = cap;
-			for (k = 0; k < w->ncls; k++)
-				w->clshash[vclass_slot(w, w->cls[k].pid, w->cls[k].start,
-						       w->cls[k].path)] = (uint32_t)k + 1;
-			free(old);
-		}
-	}
+	/* at half load, twice the slots; failing that (or at the limit) the
+	 * table still names the VMAs it holds, and takes no more */
+	if (w->ncls * 2 >= w->clshcap && w->ncls < VCLASS_MAX)
+		vclass_grow(w);
+	if (!w->clshcap)
+		return 0;
 	i = vclass_slot(w, pid, v->start, v->path);
 	if (!w->clshash[i]) {
-		if (w->ncls >= VCLASS_MAX ||
+		if (w->ncls >= VCLASS_MAX || w->ncls * 2 >= w->clshcap ||
 		    !grow_array((void **)&w->cls, &w->capcls, w->ncls, sizeof(*w->cls)))
 			return 0;
 		w->cls[w->ncls] = (struct vclass){ pid, v->start, v->end, v->path };
@@ -460,11 +466,11 @@ void faults_settle_vmas(struct watcher *w)
 		struct vrow *r = &w->vrows[i];
 		uint64_t regions = 1;
 
-		if (!r->gone && !row_gone(w, r, &regions)) {
-			w->vrows[n++] = *r;
-			continue;
-		}
 		if (!r->gone) {
+			if (!row_gone(w, r, &regions)) {
+				w->vrows[n++] = *r;
+				continue;
+			}
 			r->gone = true;
 			r->regions = regions;
 		}

@@ -38,6 +38,26 @@ static void add_vma(struct mm_event *e, uint64_t s, uint64_t end, uint64_t flags
 	e->nvma++;
 }
 
+/* munmap(addr, len) returning ret, its record's VMAs as when says */
+static void unmap(struct vm_model *m, uint64_t addr, uint64_t len, int64_t ret, uint32_t when)
+{
+	struct mm_event e = ev(MM_EV_CALL, 11, ret);
+
+	e.args[0] = addr;
+	e.args[1] = len;
+	e.vma_when = when;
+	vm_model_event(m, &e);
+}
+
+/* an anonymous read-write mmap that made [start, end) */
+static void mapped(struct vm_model *m, uint64_t start, uint64_t end)
+{
+	struct mm_event e = ev(MM_EV_CALL, 9, (int64_t)start);
+
+	add_vma(&e, start, end, VMF_READ | VMF_WRITE);
+	vm_model_event(m, &e);
+}
+
 static char layout[512];
 
 /* "start-end start-end ..." in thousands of hex, for short asserts */
@@ -113,23 +133,14 @@ int main(void)
 	ok(v && v->path && !strcmp(v->path, "[stack]"), "a grows-down VMA is the stack");
 
 	/* mmap of 16 pages, then munmap of 4 in the middle: a split */
-	e = ev(MM_EV_CALL, 9, 0x10000000);
-	add_vma(&e, 0x10000000, 0x10010000, VMF_READ | VMF_WRITE);
-	vm_model_event(m, &e);
-	e = ev(MM_EV_CALL, 11, 0);
-	e.args[0] = 0x10004000;
-	e.args[1] = 0x4000;
-	e.vma_when = MM_VMAS_BEFORE;
-	vm_model_event(m, &e);
+	mapped(m, 0x10000000, 0x10010000);
+	unmap(m, 0x10004000, 0x4000, 0, MM_VMAS_BEFORE);
 	ok(!strcmp(show(m, PID), "400-401 10000-10004 10008-10010 7ff000000-7ff000021"),
 	   "munmap in the middle splits the VMA: %s", layout);
 	ok(vm_model_find(m, PID, 0x10005000) == NULL, "the hole holds nothing");
 
 	/* a failed call changes nothing */
-	e = ev(MM_EV_CALL, 11, -22);
-	e.args[0] = 0x10000000;
-	e.args[1] = 0x10000;
-	vm_model_event(m, &e);
+	unmap(m, 0x10000000, 0x10000, -22, MM_VMAS_NONE);
 	ok(vm_model_find(m, PID, 0x10000000) != NULL, "a failed munmap removes nothing");
 
 	/* mprotect of one page: the kernel's VMAs after the call replace ours */
@@ -175,17 +186,9 @@ int main(void)
 	ok(v && v->start == 0x30000000 && v->end == 0x30003000 && !strcmp(v->perms, "rw-p") &&
 	   !v->path, "a record without VMAs: the call's range, rw-p, anonymous");
 	/* unmapped twice at one start: one entry, twice */
-	e = ev(MM_EV_CALL, 11, 0);
-	e.args[0] = 0x30000000;
-	e.args[1] = 0x3000;
-	vm_model_event(m, &e);
-	e = ev(MM_EV_CALL, 9, 0x30000000);
-	add_vma(&e, 0x30000000, 0x30003000, VMF_READ | VMF_WRITE);
-	vm_model_event(m, &e);
-	e = ev(MM_EV_CALL, 11, 0);
-	e.args[0] = 0x30000000;
-	e.args[1] = 0x3000;
-	vm_model_event(m, &e);
+	unmap(m, 0x30000000, 0x3000, 0, MM_VMAS_NONE);
+	mapped(m, 0x30000000, 0x30003000);
+	unmap(m, 0x30000000, 0x3000, 0, MM_VMAS_NONE);
 	{
 		const struct vm_gone *g = vm_model_gone_at(m, PID, 0x30000000, NULL);
 
