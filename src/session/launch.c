@@ -8,7 +8,7 @@
 
 #include "session/launch.h"
 
-int launch_prepare(struct launch *l, char **argv)
+int launch_prepare(struct launch *l, char **argv, const sigset_t *mask)
 {
 	int go[2], err[2];
 	pid_t pid;
@@ -34,6 +34,9 @@ int launch_prepare(struct launch *l, char **argv)
 		close(go[1]);
 		close(err[0]);
 		signal(SIGPIPE, SIG_DFL);
+		/* the session blocks SIGINT, SIGTERM and SIGCHLD for its
+		 * signalfd: the command must not inherit that */
+		sigprocmask(SIG_SETMASK, mask, NULL);
 		/* EOF without the byte: the tracer died before attaching */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);

@@ -6,6 +6,7 @@
 #ifndef VMSCOPE_LAUNCH_H
 #define VMSCOPE_LAUNCH_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 struct launch {
@@ -14,8 +15,9 @@ struct launch {
 	int err_fd;	/* read end: the child's exec errno, EOF on success */
 };
 
-/* Fork the child, held. Returns 0 or -errno. */
-int launch_prepare(struct launch *l, char **argv);
+/* Fork the child, held; it runs with the signal mask given (the one
+ * vmscope had before blocking signals for itself). Returns 0 or -errno. */
+int launch_prepare(struct launch *l, char **argv, const sigset_t *mask);
 /* Release it; returns 0 when exec succeeded, else the exec errno as a
  * positive number (the child has exited 127/126 then). */
 int launch_go(struct launch *l);

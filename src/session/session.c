@@ -151,7 +151,7 @@ int session_begin(struct session *s, struct cli *c, const struct session_args *a
 		s->out_is_file = !fstat(fileno(s->out), &st) && S_ISREG(st.st_mode);
 	}
 	if (cmd) {
-		r = launch_prepare(&s->child, cmd);
+		r = launch_prepare(&s->child, cmd, &s->oldmask);
 		if (r)
 			return cli_error(c, EXIT_RUNTIME, "cannot start %s: %s", cmd[0],
 					 strerror(-r));

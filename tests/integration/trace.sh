@@ -239,3 +239,11 @@ else
 		skip "driver VMA: /dev/vmscope_drvtest is not loaded (the VM suite loads it)"
 	fi
 fi
+
+# -- CMD: the command runs with the signal mask vmscope was given, not the
+# one its session blocks for its signalfd (SIGINT, SIGTERM, SIGCHLD)
+# (grep itself reads its status: a shell would reset its own mask)
+theirs=$(grep ^SigBlk /proc/self/status)
+ours=$("$VMSCOPE" trace -o /dev/null -- grep ^SigBlk /proc/self/status 2>/dev/null)
+check "-- CMD: the command's blocked signals are the caller's ($theirs), so SIGTERM reaches it" \
+	test "$ours" = "$theirs"
