@@ -30,7 +30,7 @@ SAN_LIST  := address,undefined
 SAN_FLAGS := $(if $(SAN),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer,)
 ALL_CFLAGS = $(CFLAGS) $(SAN_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	     -Iinclude -Isrc -I$(OUTPUT)/skel -DVMSCOPE_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -ldw -lelf -lz -lpthread
+LDLIBS    := -lbpf -ldw -lelf -lncursesw -ltinfo -lz -lpthread
 # a static vmscope (the VM tests' guest): libdw.a's decompressors too
 ifneq ($(filter -static,$(LDFLAGS)),)
 LDLIBS    += -llzma -lbz2
@@ -62,9 +62,10 @@ VMLINUX_H  := $(OUTPUT)/vmlinux/vmlinux.h
 all: $(OUTPUT)/vmscope $(WORKLOADS)
 
 # ---- dependencies ---------------------------------------------------------
-DEB_BUILD := make gcc clang llvm libbpf-dev libelf-dev libdw-dev zlib1g-dev bpftool pkg-config
+DEB_BUILD := make gcc clang llvm libbpf-dev libelf-dev libdw-dev libncurses-dev zlib1g-dev bpftool \
+	     pkg-config
 DEB_TEST  := jq strace util-linux bsdutils time procps valgrind libclang-rt-dev \
-	     liblzma-dev libbz2-dev libc6-dbg binutils \
+	     liblzma-dev libbz2-dev libc6-dbg binutils tmux \
 	     qemu-system-x86 busybox-static
 # the peers make bench compares vmscope with
 DEB_BENCH := bpftrace linux-perf strace

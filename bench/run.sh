@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vmscope benchmarks: ratios measured side by side in one run (never
 # absolute thresholds: these machines are noisy). `make bench`.
-# BENCH_ONLY="trace faults" runs only those parts (pfn maps trace faults).
+# BENCH_ONLY="trace faults" runs only those parts (pfn maps trace faults top).
 set -u
 OUT=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -277,7 +277,51 @@ bench_faults() {
 	for _ in 1 2 3; do "$V" faults -o /dev/null -- true 2>&1 | sed -n 's/.*ready in/  ready in/p'; done
 }
 
+run_p() {
+	case $1 in
+	base) "$F" twice "$FMB" ;;
+	top) "$V" --json top -d 1 -o "$B/top.json" -- "$F" twice "$FMB" ;;
+	esac
+}
+
+# top_of VMAS: a process with VMAS VMAs watched for 8 refreshes, 0.5 s
+# apart: the summary's line (refresh CPU, peak memory) into $B/top.vmas
+top_of() {
+	local out=$B/bigmap.out bp
+	"$W/bigmap" vmas "$1" >"$out" &
+	bp=$!
+	PIDS+=("$bp")
+	for _ in $(seq 200); do grep -q '^ready' "$out" && break; sleep 0.05; done
+	"$V" --json top -d 0.5 -n 8 -p "$bp" -o "$B/top.vmas" 2>/dev/null
+	kill "$bp"
+	wait "$bp" 2>/dev/null
+}
+
+bench_top() {
+	FMB=${BENCH_FAULT_MB:-512}
+	F=$W/faulter
+	echo "== top: the fault benchmark (touch $FMB MiB twice, 4K pages) under top --json -d 1 -o FILE"
+	alternate p "${BENCH_TOP_RUNS:-5}" base top
+	ratio_head "time over untraced:"
+	echo "  vmscope top -d 1:                      $(ratios p_top p_base)  (<= 1.15x)"
+	jq -r '"    \(.faults.minor + .faults.major) faults, \(.snapshots) snapshots, lost \(.lost); vmscope cpu \(.self_cpu_s * 1000 | floor) ms over \(.duration_s * 1000 | floor) ms = \(.self_cpu_s / .duration_s * 100 | round)% of a core (<= 25%)"' \
+		<(tail -1 "$B/top.json")
+	echo "== top: the CPU of a refresh (after the first) and peak memory, by VMA count"
+	for n in 2000 20000; do
+		top_of "$n"
+		jq -r --arg n "$n" '"  \($n) VMAs: refresh \(.refresh_cpu_ms.mean_after_first * 10 | round / 10) ms mean, \(.refresh_cpu_ms.max_after_first * 10 | round / 10) ms max (<= 50 ms; the first \(.refresh_cpu_ms.first | round) ms), peak RSS \(.max_rss_kib) KiB"' \
+			<(tail -1 "$B/top.vmas")
+	done
+	echo "== top: peak memory by faults seen (bounded by VMAs, not events)"
+	for mb in 128 1024; do
+		"$V" --json top -d 1 -o "$B/top.mem" -- "$F" twice "$mb" >/dev/null 2>&1
+		jq -r --arg mb "$mb" '"  \($mb) MiB touched twice: \(.faults.minor) faults, peak RSS \(.max_rss_kib) KiB"' \
+			<(tail -1 "$B/top.mem")
+	done
+	rm -f "$B/top.json" "$B/top.vmas" "$B/top.mem" "$B/bigmap.out"
+}
+
 # BENCH_ONLY="trace faults": only these parts
-for part in ${BENCH_ONLY:-pfn maps trace faults}; do
+for part in ${BENCH_ONLY:-pfn maps trace faults top}; do
 	"bench_$part"
 done

@@ -73,5 +73,6 @@ int cmd_walk(struct cli *c, int argc, char **argv);
 int cmd_trace(struct cli *c, int argc, char **argv);
 int cmd_faults(struct cli *c, int argc, char **argv);
 int cmd_driver(struct cli *c, int argc, char **argv);
+int cmd_top(struct cli *c, int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct command {
 	{ "trace", cmd_trace, "mmap-family calls and the VMAs they make, live" },
 	{ "faults", cmd_faults, "page faults live: result, latency, frame" },
 	{ "driver", cmd_driver, "device-driver mmaps: what was installed, findings" },
+	{ "top", cmd_top, "a process's address space live: VMAs, residency, faults" },
 	{ "walk", cmd_walk, "MMU translation of an address, level by level" },
 	{ "feature", cmd_feature, "hooks and kernel features this kernel offers" },
 };

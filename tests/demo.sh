@@ -30,6 +30,7 @@ ring=$(reg perf_ring)
 run --json pfn "$pid" "$(reg shared | sed 's/-.*//')+8K"
 run walk "$pid" "$(reg anon | sed 's/-.*//')"
 [ -n "$ring" ] && run walk "$pid" "${ring%-*}"
+run top -b -n 3 -d 0.5 -p "$pid"
 printf '\n$ %s\n' "vmscope trace -- $OUT/workloads/mmcalls fork   (first 24 lines)"
 "$V" trace -f -- "$OUT/workloads/mmcalls" fork 2>&1 | head -24
 printf '\n$ %s\n' "vmscope faults -- $OUT/workloads/faulter count 1   (first 12 lines)"

@@ -619,6 +619,13 @@ const struct vm_gone *vm_model_gone(struct vm_model *m, pid_t pid, uint64_t addr
 	return NULL;
 }
 
+bool vm_model_unsure(struct vm_model *m, pid_t pid)
+{
+	struct vm_proc *p = proc_get(m, pid, false);
+
+	return !p || p->unsure;
+}
+
 bool vm_model_exited(struct vm_model *m, pid_t pid)
 {
 	struct vm_proc *p = proc_get(m, pid, false);

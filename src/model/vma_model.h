@@ -93,6 +93,10 @@ const struct vm_gone *vm_model_gone_at(struct vm_model *m, pid_t pid, uint64_t s
 /* Something that went away from pid and held addr; NULL if none known. */
 const struct vm_gone *vm_model_gone(struct vm_model *m, pid_t pid, uint64_t addr);
 
+/* Did an event since the last read leave gaps in what pid's VMAs are
+ * (a call whose VMAs were not all sent)? Then vm_model_seed reads them. */
+bool vm_model_unsure(struct vm_model *m, pid_t pid);
+
 /* Has pid exited (its exit event seen)? */
 bool vm_model_exited(struct vm_model *m, pid_t pid);
 

@@ -141,6 +141,21 @@ int proc_open(pid_t pid, const char *file)
 	return fd;
 }
 
+int proc_statm_rss(int fd, uint64_t *pages)
+{
+	char buf[256];
+	unsigned long long size, rss;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
+		return n ? -EINVAL : -ESRCH;	/* empty: the process is gone */
+	*pages = rss;
+	return 0;
+}
+
 void proc_map_files_path(char *buf, size_t len, pid_t pid, uint64_t start, uint64_t end)
 {
 	snprintf(buf, len, "%s/%d/map_files/%" PRIx64 "-%" PRIx64, proc_root(), (int)pid,

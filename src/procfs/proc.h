@@ -35,6 +35,10 @@ void proc_comm(pid_t pid, char *buf, size_t len);
  * -errno. */
 int proc_open(pid_t pid, const char *file);
 
+/* The resident pages /proc/PID/statm gives, read from an fd proc_open
+ * gave for "statm" (kept open: one pread a call). 0 or -errno. */
+int proc_statm_rss(int fd, uint64_t *pages);
+
 /* /proc/PID/map_files/START-END: the file of a mapping, by its exact name
  * (readable with ptrace access). */
 void proc_map_files_path(char *buf, size_t len, pid_t pid, uint64_t start, uint64_t end);

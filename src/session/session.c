@@ -110,7 +110,7 @@ int session_begin(struct session *s, struct cli *c, const struct session_args *a
 	s->pid = pid;
 	s->cmd = cmd;
 	s->child = (struct launch){ .pid = -1, .go_fd = -1, .err_fd = -1 };
-	s->ep = s->sfd = s->pidfd = -1;
+	s->ep = s->sfd = s->pidfd = s->input_fd = -1;
 	s->ring_bytes = a->ring_bytes;
 	/* signals arrive through a signalfd; SIGCHLD tells a command ended */
 	sigemptyset(&mask);
@@ -188,6 +188,8 @@ static int go(struct session *s, const char *what, const char *mode, bool childr
 			 mode, ms);
 	watch(s, trace_ring_fd(s->ring));
 	watch(s, s->sfd);
+	if (s->input_fd >= 0)
+		watch(s, s->input_fd);
 	if (s->pidfd >= 0)
 		watch(s, s->pidfd);
 	if (!s->cmd) {
@@ -244,6 +246,8 @@ static int wait_once(struct session *s, int timeout_ms)
 		return -cli_error(s->c, EXIT_RUNTIME, "epoll: %s", strerror(errno));
 	if (s->have_exit)
 		done = 1;	/* it ended while stopped at exec */
+	if (s->stop)
+		done = 1;
 	for (i = 0; i < n; i++) {
 		if (evs[i].data.fd == s->sfd) {
 			struct signalfd_siginfo si;
@@ -262,12 +266,17 @@ static int wait_once(struct session *s, int timeout_ms)
 			}
 		} else if (evs[i].data.fd == s->pidfd) {
 			done = 1;	/* the traced process exited */
+			s->target_gone = true;
+		} else if (evs[i].data.fd == s->input_fd && s->input) {
+			s->input(s->input_arg);
 		}
 	}
 	/* no pidfd (before 5.3): look */
-	if (s->pid && !s->cmd && s->pidfd < 0 && kill(s->pid, 0) && errno == ESRCH)
+	if (s->pid && !s->cmd && s->pidfd < 0 && kill(s->pid, 0) && errno == ESRCH) {
 		done = 1;
-	return done;
+		s->target_gone = true;
+	}
+	return done || s->stop;
 }
 
 int session_end(struct session *s, int ret)
@@ -384,10 +393,14 @@ int session_run(struct session *s, const struct session_loop *l)
 {
 	int r, got, ret;
 
+	s->input_fd = l->input ? l->input_fd : -1;
+	s->input = l->input;
+	s->input_arg = l->arg;
 	ret = go(s, l->what, l->mode, l->children, l->consume_at_exec);
 	if (ret)
 		return ret;
-	while (!(r = wait_once(s, 100))) {
+	while (!(r = wait_once(s, l->wait_ms ? l->wait_ms : 100))) {
+		s->t_batch = now_sec();
 		got = trace_ring_consume(s->ring);
 		if (l->batch)
 			l->batch(l->arg, got, false);

@@ -80,6 +80,10 @@ struct session {
 	bool have_exit;		/* the command ended: exit_code is its status */
 	int exit_code;
 	double t_start;		/* now_sec() when the session began */
+	double t_batch;		/* now_sec() before the last consume: every
+				 * record sent before it reached the handlers */
+	bool stop;		/* a handler's wish: end the loop, as SIGINT does */
+	bool target_gone;	/* the loop ended because the process exited */
 	/* the tracers opened (NULL: not plugged in) */
 	struct mmtrace *mt;
 	struct fltrace *ft;
@@ -91,6 +95,9 @@ struct session {
 	int wait_err;		/* the loop's wait failed: the exit status */
 	struct launch child;
 	int ep, sfd, pidfd;
+	int input_fd;		/* session_loop's, or -1 */
+	void (*input)(void *arg);
+	void *input_arg;
 	bool out_is_file;	/* a regular file: flushed at most once a second */
 	char *outbuf;		/* -o FILE's stdio buffer */
 	double last_flush;
@@ -132,6 +139,10 @@ struct session_loop {
 	/* after each batch of records (got: how many, <0 an error), and
 	 * once more after the drain (last) */
 	void (*batch)(void *arg, int got, bool last);
+	/* a terminal to read keys from: input(arg) when it is readable */
+	int input_fd;
+	void (*input)(void *arg);
+	int wait_ms;		/* longest wait between batches; 0: 100 */
 	void *arg;
 };
 

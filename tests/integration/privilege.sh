@@ -19,7 +19,7 @@ V=$TMP/bin/vmscope
 start_demo || exit 1
 for cmd in "maps $DEMO_PID" "pfn $DEMO_PID $REG_anon_START" "walk $DEMO_PID $REG_anon_START" \
 	"trace -- true" "faults -- true" "trace -p $DEMO_PID" "faults -p $DEMO_PID" \
-	"driver -- true" "driver -p $DEMO_PID"; do
+	"driver -- true" "driver -p $DEMO_PID" "top -b -- true" "top -b -p $DEMO_PID"; do
 	# shellcheck disable=SC2086
 	expect_status "unprivileged $cmd: exit 3" 3 nobody "$V" $cmd
 	check "unprivileged $cmd: names what it needs" \

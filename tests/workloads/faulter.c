@@ -257,8 +257,13 @@ int main(int argc, char **argv)
 		sigaddset(&set, SIGUSR1);
 		sigaddset(&set, SIGTERM);
 		sigprocmask(SIG_BLOCK, &set, NULL);
+		struct timespec now;
+
 		p = anon(len);
 		touch_code();	/* so the window holds the touch faults only */
+		/* the vDSO reads its data page: [vvar], a VM_PFNMAP VMA, gets
+		 * a frame for tests to find */
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		printf("region %p %p\n", (void *)p, (void *)(p + len));
 		sigwait(&set, &sig);
 		if (sig == SIGUSR1) {
