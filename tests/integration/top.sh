@@ -145,6 +145,13 @@ check "the summary: lost 0, the target's exit said" \
 	sh -c "jq -se '.[-1].type == \"summary\" and .[-1].lost == 0 and .[-1].target_exited' '$TMP/s.json' >/dev/null &&
 	  grep -q 'exited after' '$TMP/s.err'"
 
+# the rest does not depend on how faults are learnt: once, in auto mode
+# (the VM matrix forces each mode on the parts above)
+if [ "${VMSCOPE_TEST_MODE:-auto}" != auto ]; then
+	echo "# view and bad input: checked in auto mode only (not mode-dependent)"
+	exit 0
+fi
+
 # 3. the full-screen view in tmux
 if ! command -v tmux >/dev/null; then
 	skip "tmux not installed: the full-screen view is not driven here (snapshots above cover the data)"
@@ -244,10 +251,13 @@ expect_status "a bad --sort: exit 2" 2 "$VMSCOPE" top -b --sort colour -p $$
 xpid=$!
 PIDS+=("$xpid")
 wait_for has "$TMP/x.out" '^region'
-( sleep 1.2; kill "$xpid" ) &
-"$VMSCOPE" top -d 0.3 -p "$xpid" >"$TMP/x.txt" 2>"$TMP/x.err" </dev/null
+"$VMSCOPE" top -d 0.3 -p "$xpid" >"$TMP/x.txt" 2>"$TMP/x.err" </dev/null &
+vpid=$!
+wait_for has "$TMP/x.txt" "^vmscope top - pid $xpid"
+kill "$xpid"
+wait "$vpid"
 st=$?
 check "not a terminal: snapshots as -b; the target's exit ends it with a clear last line, exit 0" \
 	sh -c "test $st -eq 0 && grep -q '^vmscope top - pid $xpid' '$TMP/x.txt' &&
-	  tail -1 '$TMP/x.err' | grep -q 'process $xpid (faulter) exited after [0-9]* snapshots' &&
-	  tail -2 '$TMP/x.txt' | grep -q ' snapshots\\? in '"
+	  tail -1 '$TMP/x.err' | grep -q 'process $xpid (faulter) exited after [0-9]* snapshots*$' &&
+	  tail -2 '$TMP/x.txt' | grep -q ' snapshots* in '"

@@ -23,9 +23,9 @@ kernels=("$@")
 [ $# -gt 0 ] || kernels=(6.1 6.12)
 VM=$OUT/vm
 MODES=${VM_MODES:-auto fentry kprobe tracepoint}
-TESTS=${VM_TESTS:-feature maps pfn walk trace faults driver drvmod hostile races}
+TESTS=${VM_TESTS:-feature maps pfn walk trace faults top driver drvmod hostile races}
 # in modes other than auto: the tests whose commands attach by mode
-MODE_TESTS=${VM_MODE_TESTS:-feature trace faults driver drvmod}
+MODE_TESTS=${VM_MODE_TESTS:-feature trace faults top driver drvmod}
 TIMEOUT=${VM_TIMEOUT:-2400}
 STATIC=$OUT-static
 
