@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cmd/top.h"
+#include "model/symbolize.h"
 #include "model/vma_stream.h"
 #include "procfs/pagemap.h"
 #include "procfs/proc.h"
@@ -41,7 +42,7 @@ static const char top_usage[] =
 "      --filter TEXT   only VMAs whose name holds TEXT\n"
 "      --detail ADDR   with -b or --json: also the frames and last faults\n"
 "                      of the VMA holding ADDR\n"
-"      --budget MS     rescans of residency per refresh (default 10)\n"
+"      --budget MS     rescans of residency per refresh (default 5)\n"
 "  -o, --output FILE   write snapshots to FILE (implies -b)\n"
 "      --ring-size N   ring buffer size (default 8M; power of two)\n"
 "  -j, --json          NDJSON: a snapshot object per refresh, then a\n"
@@ -276,9 +277,15 @@ static int seed(struct top *t)
 			struct mm_vma v = { .start = vt.v[i].m.start, .end = vt.v[i].m.end,
 					    .flags = vt.v[i].flags,
 					    .page_prot = vt.v[i].has_kernel ? vt.v[i].k.page_prot : 0 };
+			const struct vma_rec *k = &vt.v[i].k;
 
-			if (vt.v[i].has_flags)
-				top_note_flags(t, &v);
+			if (!vt.v[i].has_flags)
+				continue;
+			top_note_flags(t, &v);
+			if (vt.v[i].has_kernel)
+				top_note_owner(t, v.start, v.end, k->fn_fault ? k->fn_fault :
+					       k->fn_open ? k->fn_open : k->fn_mmap ? k->fn_mmap :
+					       k->fn_name);
 		}
 		if (vt.kernel_err)
 			cli_note(t->c, "cache modes unavailable: %s", vt.kernel_why);
@@ -303,6 +310,7 @@ static void top_free(struct top *t)
 {
 	top_rows_free(t);
 	top_detail_free(&t->det);
+	sym_free(t->sym);
 	vm_model_free(t->vm);
 	kpage_close(&t->kp);
 	ptwalk_close(t->pw);
@@ -314,7 +322,7 @@ static void top_free(struct top *t)
 
 int cmd_top(struct cli *c, int argc, char **argv)
 {
-	struct top t = { .c = c, .delay = 1, .budget = 0.010, .width = 80,
+	struct top t = { .c = c, .delay = 1, .budget = 0.005, .width = 80,
 			 .pagemap_fd = -1, .statm_fd = -1,
 			 .kp = { .flags_fd = -1, .count_fd = -1 } };
 	struct top_opts o = { .sa = { .ring_bytes = 8 << 20 }, .t = &t };

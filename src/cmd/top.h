@@ -41,6 +41,9 @@ struct top_row {
 	char perms[5];
 	bool flags_known;
 	uint64_t flags, prot;	/* vm_flags, vm_page_prot */
+	bool owner_known;	/* the iterator's: VMAs there at the start */
+	uint64_t owner_fn;	/* vm_ops->fault, ->open, f_op->mmap or
+				 * ->name: kernel text, 0 for none */
 	/* faults (enum top_kind) since the start, at the last snapshot, and
 	 * in the last interval */
 	uint64_t f[TOP_KINDS], s_f[TOP_KINDS], d_f[TOP_KINDS];
@@ -57,6 +60,8 @@ struct top_row {
 /* vm_flags learnt from an event, for the row of that start */
 struct top_flags {
 	uint64_t start, end, flags, prot;
+	bool owner_known;
+	uint64_t owner_fn;
 };
 
 enum top_sort { SORT_ADDR, SORT_SIZE, SORT_RSS, SORT_FAULTS, SORT_RECENT, SORT_NR };
@@ -134,6 +139,8 @@ struct top {
 	double next_snap;
 	bool paused;
 
+	struct symbolizer *sym;	/* owner names, made when first needed */
+
 	/* the view (ncurses) */
 	void *view;
 	struct top_detail det;
@@ -142,6 +149,7 @@ struct top {
 /* top_rows.c */
 int top_join(struct top *t);			/* rows ← the model */
 void top_note_flags(struct top *t, const struct mm_vma *v);
+void top_note_owner(struct top *t, uint64_t start, uint64_t end, uint64_t fn);
 void top_fault(struct top *t, const struct flt_event *e, double now);
 void top_rescan(struct top *t, double now, bool all);
 void top_take_interval(struct top *t, double now);	/* rates, marks */
@@ -156,6 +164,9 @@ const char *top_row_name(const struct top_row *r);
 
 /* top_out.c */
 int top_detail_read(struct top *t, const struct top_row *r);
+/* The kernel function that owns r's mapping: NULL when unknown (mapped
+ * since the start: events do not carry it), "-" for none. */
+const char *top_owner(struct top *t, const struct top_row *r);
 void top_detail_free(struct top_detail *d);
 void top_print_text(struct top *t, FILE *f);
 void top_print_json(struct top *t, FILE *f);

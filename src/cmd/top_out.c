@@ -10,6 +10,7 @@
 #include "cmd/top.h"
 #include "decode/vmflags.h"
 #include "model/pfn_scan.h"
+#include "model/symbolize.h"
 #include "model/vma_table.h"
 #include "output/json.h"
 #include "output/text.h"
@@ -96,6 +97,20 @@ int top_detail_read(struct top *t, const struct top_row *r)
 	if (d->err == -ECANCELED && d->truncated)
 		d->err = 0;
 	return d->err;
+}
+
+const char *top_owner(struct top *t, const struct top_row *r)
+{
+	const char *name;
+
+	if (!r->owner_known)
+		return NULL;
+	if (!r->owner_fn)
+		return "-";
+	if (!t->sym)
+		t->sym = sym_new();
+	name = t->sym ? sym_kernel_exact(t->sym, r->owner_fn) : NULL;
+	return name ? name : "(unnamed)";
 }
 
 /* ---- formatting ---------------------------------------------------------------- */
@@ -300,7 +315,8 @@ static void print_detail_text(struct top *t, FILE *f, unsigned int cols)
 		vmflags_str(r->flags, vf, sizeof(vf));
 	put_cut(f, cols, "detail %012" PRIx64 "-%012" PRIx64 " %s %s", r->start, r->end, r->perms,
 		top_row_name(r));
-	put_cut(f, cols, "  flags: %s  cache: %s", vf, r->flags_known ? cache_mode(r->prot, 0) : "?");
+	put_cut(f, cols, "  flags: %s  cache: %s  owner: %s", vf,
+		r->flags_known ? cache_mode(r->prot, 0) : "?", top_owner(t, r) ?: "?");
 	if (top_detail_read(t, r)) {
 		put_cut(f, cols, "  frames: unavailable: %s", d->why ? d->why : strerror(-d->err));
 	} else {
@@ -393,8 +409,9 @@ static void json_row(struct json *j, const struct top *t, const struct top_row *
 	known ? json_u64(j, r->res.pfnmap) : json_null(j);
 	json_kstr(j, "residency", known ? r->res.strip : NULL);
 	json_kstr(j, "residency_source", !known ? NULL : r->res.from_walk ? "pagetable" : "pagemap");
-	json_key(j, "residency_age");
-	known ? json_double(j, t->t_snap - r->scanned) : json_null(j);
+	json_key(j, "residency_age_ms");
+	known ? json_u64(j, t->t_snap > r->scanned ? (uint64_t)((t->t_snap - r->scanned) * 1e3) : 0) :
+		json_null(j);
 	if (r->res_err)
 		json_kstr(j, "residency_error", strerror(-r->res_err));
 	json_kinds(j, "faults", r->f);
@@ -423,6 +440,9 @@ static void json_detail(struct json *j, struct top *t)
 	json_obj_begin(j);
 	json_khex(j, "start", r->start);
 	json_khex(j, "end", r->end);
+	json_kstr(j, "owner", top_owner(t, r) && strcmp(top_owner(t, r), "-") ? top_owner(t, r) :
+		  NULL);
+	json_kbool(j, "owner_known", r->owner_known);
 	if (top_detail_read(t, r)) {
 		json_kstr(j, "error", d->why ? d->why : strerror(-d->err));
 	} else {
@@ -539,6 +559,10 @@ void top_print_summary(struct top *t, FILE *f, double secs)
 			" mmap-family calls\n", t->snapshots, t->snapshots == 1 ? "" : "s", secs,
 			session_lost(t->s), t->f[TOP_MINOR], t->f[TOP_MAJOR], t->f[TOP_FAILED],
 			t->calls);
+		if (t->snapshots > 1)
+			fprintf(f, "vmscope cpu a refresh: first %.1f ms, then %.1f ms mean, %.1f ms max\n",
+				t->refresh_first * 1e3, t->refresh_sum * 1e3 / (double)(t->snapshots - 1),
+				t->refresh_max * 1e3);
 		return;
 	}
 	json_init(&j, f);

@@ -65,7 +65,16 @@ void top_note_flags(struct top *t, const struct mm_vma *v)
 	}
 	if (!grow_array((void **)&t->pend, &t->pendcap, t->npend, sizeof(*t->pend)))
 		return;
-	t->pend[t->npend++] = (struct top_flags){ v->start, v->end, v->flags, v->page_prot };
+	t->pend[t->npend++] = (struct top_flags){ .start = v->start, .end = v->end,
+						  .flags = v->flags, .prot = v->page_prot };
+}
+
+void top_note_owner(struct top *t, uint64_t start, uint64_t end, uint64_t fn)
+{
+	if (t->npend && t->pend[t->npend - 1].start == start && t->pend[t->npend - 1].end == end) {
+		t->pend[t->npend - 1].owner_known = true;
+		t->pend[t->npend - 1].owner_fn = fn;
+	}
 }
 
 static void bury(struct top *t, const struct top_row *r)
@@ -109,7 +118,7 @@ int top_join(struct top *t)
 				r->active = now;
 				/* what the flags said was of the VMA before */
 				if (strcmp(r->perms, v[i].perms) || r->path != v[i].path)
-					r->flags_known = false;
+					r->flags_known = r->owner_known = false;
 			}
 		} else {
 			r->mark = TOP_NEW;
@@ -135,6 +144,8 @@ int top_join(struct top *t)
 			t->rows[x].flags_known = true;
 			t->rows[x].flags = t->pend[k].flags;
 			t->rows[x].prot = t->pend[k].prot;
+			t->rows[x].owner_known = t->pend[k].owner_known;
+			t->rows[x].owner_fn = t->pend[k].owner_fn;
 		}
 	}
 	t->npend = 0;

@@ -118,8 +118,8 @@ static void draw_detail(struct top *t, const struct top_row *r, int y, int h)
 	snprintf(buf, sizeof(buf), "%012" PRIx64 "-%012" PRIx64 " %s %s", r->start, r->end,
 		 r->perms, top_row_name(r));
 	put_line(y++, buf, A_REVERSE);
-	snprintf(buf, sizeof(buf), "flags: %s  cache: %s", vf,
-		 r->flags_known ? cache_mode(r->prot, 0) : "?");
+	snprintf(buf, sizeof(buf), "flags: %s  cache: %s  owner: %s", vf,
+		 r->flags_known ? cache_mode(r->prot, 0) : "?", top_owner(t, r) ?: "?");
 	put_line(y++, buf, A_NORMAL);
 	if (r->mark & TOP_GONE) {
 		put_line(y++, "unmapped in the last interval", A_DIM);

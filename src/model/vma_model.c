@@ -387,6 +387,10 @@ int vm_model_seed(struct vm_model *m, pid_t pid)
 		return -ENOMEM;
 	}
 	p->n = 0;
+	if (reserve(p, ml.n)) {
+		maps_free(&ml);
+		return -ENOMEM;
+	}
 	for (i = 0; i < ml.n; i++) {
 		const struct maps_entry *me = &ml.v[i];
 		struct vm_ent e = {
@@ -402,7 +406,14 @@ int vm_model_seed(struct vm_model *m, pid_t pid)
 				vm_model_learn_path(m, (me->dev_major << 20) | me->dev_minor,
 						    me->inode, me->path, me->path_len);
 		}
-		insert(p, &e);
+		/* maps lists VMAs sorted and disjoint: appended as they come
+		 * (an insert each cut through all before it: 20,000 VMAs took
+		 * 0.7 s); one out of order, as a file changing under the
+		 * read could give, goes through insert */
+		if (p->n && p->v[p->n - 1].end > e.start)
+			insert(p, &e);
+		else
+			p->v[p->n++] = e;
 	}
 	maps_free(&ml);
 	p->unsure = false;

@@ -49,7 +49,7 @@ check "the header's resident total is complete and is the VMAs' sum; the kernel'
 	  .kernel_rss_pages > 0' "$TMP/snap.json"
 check "the written region: 4096 resident pages, a full strip, residency just read from pagemap" \
 	jq -e --arg s "$rs" '.vmas[] | select(.start == $s) | .resident_pages == 4096 and
-	  .residency == "################" and .residency_source == "pagemap" and .residency_age < 5' "$TMP/snap.json"
+	  .residency == "################" and .residency_source == "pagemap" and .residency_age_ms < 5000' "$TMP/snap.json"
 "$WL/pagemap_dump" "$hpid" "${rs#0x}" "${re#0x}" | awk '$2 == 1 { print $1, $4 }' | sort >"$TMP/pm"
 jq -r '.detail.runs[] | select(.present) | [.vaddr, .pages, .pfn] | @tsv' "$TMP/snap.json" |
 	while read -r va n pfn; do
@@ -78,6 +78,8 @@ else
 	check "a VM_PFNMAP VMA ([vvar]): its frames come from the page-table walk; the first equals vmscope walk's" \
 		jq -e --slurpfile w "$TMP/walk.json" '.source == "pagetable" and .runs[0].vaddr == $w[0].addr and
 		  .runs[0].pfn == $w[0].pfn and $w[0].pfn != null' "$TMP/vvar.json"
+	check "[vvar]'s detail names its owner, the special mapping's fault handler" \
+		jq -e '.owner_known and (.owner | test("fault"))' "$TMP/vvar.json"
 fi
 "$VMSCOPE" top -b -n 1 -p "$hpid" --detail "$rs" >"$TMP/q.txt" 2>&1
 check "top -b: 80 columns at most, a header, the region's row and its detail" \
