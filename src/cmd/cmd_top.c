@@ -157,6 +157,7 @@ static int on_mm(const struct mm_event *ev, void *arg)
 		t->calls++;
 	if (ev->type == MM_EV_EXEC) {
 		proc_comm(t->pid, t->comm, sizeof(t->comm));
+		top_forget_rows(t);	/* a new address space: no counter carries */
 		/* pagemap opened before holds the old address space */
 		if (t->pagemap_fd >= 0)
 			close(t->pagemap_fd);
@@ -205,6 +206,13 @@ static void snapshot(struct top *t)
 {
 	double c0 = cpu_sec(), now = now_sec();
 
+	/* the view opens at the first snapshot: the session's notes have
+	 * been written by then, not over the screen */
+	if (t->want_view && !t->view && top_view_open(t)) {
+		t->view_failed = true;
+		t->s->stop = true;
+		return;
+	}
 	refresh(t, now);
 	/* the first is the baseline: with -- CMD the rows before it were
 	 * the launcher's, replaced at exec, and nothing is news yet */
@@ -376,19 +384,22 @@ int cmd_top(struct cli *c, int argc, char **argv)
 		ret = seed(&t);
 	if (ret)
 		goto out;
-	if (!t.batch && top_view_open(&t)) {
-		ret = cli_error(c, EXIT_RUNTIME, "cannot start the full-screen view");
-		goto out;
-	}
+	t.want_view = !t.batch;
 	ret = session_run(&s, &(struct session_loop){
 		.what = "showing", .mode = t.flt_mode,
 		.consume_at_exec = !mmtrace_has_exec_vmas(s.mt),
 		.batch = on_batch, .arg = &t,
-		.input_fd = STDIN_FILENO, .input = t.view ? top_view_key : NULL,
+		.input_fd = STDIN_FILENO, .input = t.want_view ? top_view_key : NULL,
 		.wait_ms = 50 });
 	top_view_close(&t);
+	if (!ret && t.view_failed)
+		ret = cli_error(c, EXIT_RUNTIME, "cannot start the full-screen view (TERM=%s)",
+				getenv("TERM") ? getenv("TERM") : "");
 	if (ret)
 		goto out;
+	if (t.pend_dropped || t.gone_dropped)
+		cli_note(c, "%" PRIu64 " VMAs' flags from events not kept (a join's backlog was "
+			 "full), %" PRIu64 " removed VMAs not shown", t.pend_dropped, t.gone_dropped);
 	if (s.target_gone || s.have_exit)
 		cli_note(c, "process %d (%s) exited after %" PRIu64 " snapshot%s", (int)t.pid,
 			 t.comm, t.snapshots, t.snapshots == 1 ? "" : "s");

@@ -85,6 +85,7 @@ struct top_detail {
 	size_t n, cap;
 	bool truncated;		/* more runs than TOP_RUNS_MAX */
 	bool from_walk;		/* VM_PFNMAP/VM_IO: the page-table walk's */
+	bool pfn_hidden;	/* frames unknown: runs by address only */
 	uint64_t present, frames_contig;	/* pages; breaks between runs */
 	int err;
 	const char *why;	/* err's reason, if not errno's */
@@ -104,11 +105,12 @@ struct top {
 	size_t ngone, gonecap;
 	struct top_flags *pend;	/* flags from events, for the next join */
 	size_t npend, pendcap;
-	uint64_t pend_dropped;
+	uint64_t pend_dropped, gone_dropped;
 
 	/* whole-process counters since the start, and at the last snapshot */
 	uint64_t f[TOP_KINDS], s_f[TOP_KINDS], novma, calls, s_calls;
 	double t_snap;		/* the last snapshot's now_sec */
+	double dt;		/* the last interval's length */
 	double rate[TOP_KINDS], rate_calls;
 	int statm_fd;		/* /proc/PID/statm, read once a refresh */
 	uint64_t statm_rss;	/* pages, the kernel's */
@@ -142,6 +144,7 @@ struct top {
 	struct symbolizer *sym;	/* owner names, made when first needed */
 
 	/* the view (ncurses) */
+	bool want_view, view_failed;
 	void *view;
 	struct top_detail det;
 };
@@ -160,6 +163,7 @@ const struct top_row *top_row_at(const struct top *t, size_t i);
 ssize_t top_find(const struct top *t, uint64_t addr);
 uint64_t top_resident(const struct top *t, bool *all_known);
 void top_rows_free(struct top *t);
+void top_forget_rows(struct top *t);		/* exec: a new address space */
 const char *top_row_name(const struct top_row *r);
 
 /* top_out.c */
@@ -178,7 +182,8 @@ void top_format_header(const struct top *t, unsigned int cols, char *buf, size_t
 void top_format_head_line(const struct top *t, unsigned int line, unsigned int cols,
 			  char *buf, size_t len);
 #define TOP_HEAD_LINES 3
-void top_format_run(const struct top_run *r, char *buf, size_t len);
+void top_format_run(const struct top_run *r, bool pfn_hidden, char *buf, size_t len);
+const char *breaks_str(const struct top_detail *d, char *buf, size_t len);
 
 /* top_view.c */
 int top_view_open(struct top *t);

@@ -34,13 +34,13 @@ static int on_frame(const struct frame_item *it, void *arg)
 	/* one more page of the last run: both spaces continue it, same state */
 	if (p && p->vaddr + (p->pages << PAGE_SHIFT) == it->vaddr && p->present == it->present &&
 	    p->swapped == it->swapped && p->zero == zero && p->huge == huge &&
-	    (!it->present || p->pfn + p->pages == it->pfn) &&
+	    (!it->present || d->pfn_hidden || p->pfn + p->pages == it->pfn) &&
 	    p->kflags_known == it->kflags_known && p->kflags == it->kflags &&
 	    p->mapcount_known == it->mapcount_known && p->mapcount == it->mapcount) {
 		p->pages += it->pages;
 		return 0;
 	}
-	if (p && p->present && it->present && p->pfn + p->pages != it->pfn)
+	if (p && p->present && it->present && !d->pfn_hidden && p->pfn + p->pages != it->pfn)
 		d->frames_contig++;	/* a break in physical contiguity */
 	if (d->n == TOP_RUNS_MAX) {
 		d->truncated = true;
@@ -79,6 +79,7 @@ int top_detail_read(struct top *t, const struct top_row *r)
 	d->start = r->start;
 	d->end = r->end;
 	d->why = NULL;
+	d->pfn_hidden = t->pfn_hidden;
 	v.has_flags = r->flags_known;
 	v.flags = r->flags;
 	memcpy(v.m.perms, r->perms, sizeof(v.m.perms));
@@ -151,9 +152,7 @@ static void fmt_age(const struct top *t, const struct top_row *r, char *buf, siz
 
 static double row_rate(const struct top *t, const struct top_row *r, enum top_kind k)
 {
-	double dt = t->delay > 0 ? t->delay : 1;
-
-	return (double)r->d_f[k] / dt;
+	return (double)r->d_f[k] / (t->dt > 0 ? t->dt : 1);
 }
 
 static char mark_char(const struct top_row *r)
@@ -261,22 +260,33 @@ void top_format_head_line(const struct top *t, unsigned int line, unsigned int c
 	}
 }
 
-void top_format_run(const struct top_run *r, char *buf, size_t len)
+void top_format_run(const struct top_run *r, bool pfn_hidden, char *buf, size_t len)
 {
-	char fl[256] = "-", cnt[24] = "?";
+	char fl[256] = "-", cnt[24] = "?", pfn[24] = "hidden";
 
 	if (r->kflags_known)
 		kpage_flags_str(r->kflags, fl, sizeof(fl));
 	if (r->mapcount_known)
 		snprintf(cnt, sizeof(cnt), "%" PRIu64, r->mapcount);
+	if (!pfn_hidden)
+		snprintf(pfn, sizeof(pfn), "%#" PRIx64, r->pfn);
 	if (r->present)
-		snprintf(buf, len, "%012" PRIx64 " %7" PRIu64 "  pfn %#-12" PRIx64 " map %-3s %s%s",
-			 r->vaddr, r->pages, r->pfn, cnt, r->zero ? "zero page " : "", fl);
+		snprintf(buf, len, "%012" PRIx64 " %7" PRIu64 "  pfn %-12s map %-3s %s%s",
+			 r->vaddr, r->pages, pfn, cnt, r->zero ? "zero page " : "", fl);
 	else
 		snprintf(buf, len, "%012" PRIx64 " %7" PRIu64 "  swapped", r->vaddr, r->pages);
 }
 
 #define TEXT_RUNS 32	/* runs a text detail prints */
+
+/* Breaks in physical contiguity, or "?" when frames are hidden. */
+const char *breaks_str(const struct top_detail *d, char *buf, size_t len)
+{
+	if (d->pfn_hidden)
+		return "?";
+	snprintf(buf, len, "%" PRIu64, d->frames_contig);
+	return buf;
+}
 
 /* ---- top -b --------------------------------------------------------------------- */
 
@@ -320,12 +330,12 @@ static void print_detail_text(struct top *t, FILE *f, unsigned int cols)
 	if (top_detail_read(t, r)) {
 		put_cut(f, cols, "  frames: unavailable: %s", d->why ? d->why : strerror(-d->err));
 	} else {
-		put_cut(f, cols, "  frames (%s): %s%" PRIu64 " present in %zu runs%s, %" PRIu64
-			" breaks in contiguity", d->from_walk ? "page-table walk" : "pagemap",
+		put_cut(f, cols, "  frames (%s): %s%" PRIu64 " present in %zu runs%s, %s breaks in "
+			"contiguity", d->from_walk ? "page-table walk" : "pagemap",
 			d->truncated ? ">= " : "", d->present, d->n,
-			d->truncated ? " (more not shown)" : "", d->frames_contig);
+			d->truncated ? " (more not shown)" : "", breaks_str(d, buf, sizeof(buf)));
 		for (k = 0; k < d->n && k < TEXT_RUNS; k++) {
-			top_format_run(&d->runs[k], buf, sizeof(buf));
+			top_format_run(&d->runs[k], d->pfn_hidden, buf, sizeof(buf));
 			put_cut(f, cols, "  %s", buf);
 		}
 		if (k < d->n)
@@ -448,7 +458,8 @@ static void json_detail(struct json *j, struct top *t)
 	} else {
 		json_kstr(j, "source", d->from_walk ? "pagetable" : "pagemap");
 		json_ku64(j, "present_pages", d->present);
-		json_ku64(j, "breaks", d->frames_contig);
+		json_key(j, "breaks");
+		d->pfn_hidden ? json_null(j) : json_u64(j, d->frames_contig);
 		json_kbool(j, "truncated", d->truncated);
 		json_key(j, "runs");
 		json_arr_begin(j);

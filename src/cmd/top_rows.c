@@ -16,6 +16,7 @@ const char *const top_sort_names[SORT_NR] = {
 };
 
 #define PEND_MAX 65536		/* flags waiting for a join; then dropped */
+#define GONE_MAX 4096		/* removed VMAs shown per interval */
 
 const char *top_row_name(const struct top_row *r)
 {
@@ -79,6 +80,11 @@ void top_note_owner(struct top *t, uint64_t start, uint64_t end, uint64_t fn)
 
 static void bury(struct top *t, const struct top_row *r)
 {
+	/* a churning process, paused view: the removed shown are the first */
+	if (t->ngone >= GONE_MAX) {
+		t->gone_dropped++;
+		return;
+	}
 	if (!grow_array((void **)&t->gone, &t->gonecap, t->ngone, sizeof(*t->gone)))
 		return;
 	t->gone[t->ngone] = *r;
@@ -158,10 +164,16 @@ void top_fault(struct top *t, const struct flt_event *e, double now)
 	ssize_t i = top_find(t, e->addr);
 	enum top_kind k;
 
-	/* a VMA the rows lack yet (mapped in this interval): join now,
+	const struct vm_ent *m;
+
+	/* a VMA the rows lack yet (mapped in this interval) or have another
+	 * shape of (split by mprotect, unmapped and mapped over): join now,
 	 * but only when the model knows one there */
-	if (i < 0 && vm_model_find(t->vm, t->pid, e->addr) && !top_join(t))
-		i = top_find(t, e->addr);
+	if (i < 0 || (m = vm_model_peek(t->vm, t->pid, e->addr)) == NULL ||
+	    m->start != t->rows[i].start || m->end != t->rows[i].end) {
+		if (vm_model_find(t->vm, t->pid, e->addr) && !top_join(t))
+			i = top_find(t, e->addr);
+	}
 	/* a retried fault is counted once, by its last try, as
 	 * getrusage counts it; one of unknown outcome was handled */
 	if (e->result == FLT_RETRY)
@@ -218,9 +230,9 @@ static int by_scanned(const void *a, const void *b)
 }
 
 /* What events cannot tell (reclaim, swap-out, khugepaged, migration) and
- * what they made stale: first the rows faulted, new or changed since
- * their last read, then the longest unread, until the budget is spent.
- * all: every row (the first snapshot). */
+ * what they made stale: every row faulted, new or changed since its last
+ * read, then the longest unread, until the budget is spent. all: every
+ * row (the first snapshot). */
 void top_rescan(struct top *t, double now, bool all)
 {
 	double t0 = now_sec(), deadline = t0 + t->budget;
@@ -229,11 +241,11 @@ void top_rescan(struct top *t, double now, bool all)
 
 	if (t->pagemap_fd < 0 || !t->n)
 		return;
+	/* what events made stale is read whatever the budget (bounded by
+	 * the events); the budget is for the sweep of the others */
 	for (i = 0; i < t->n; i++)
 		if (all || t->rows[i].dirty || !t->rows[i].scanned)
 			scan_row(t, &t->rows[i], now);
-		else if (now_sec() > deadline)
-			break;
 	if (!all && now_sec() < deadline && (q = malloc(t->n * sizeof(*q)))) {
 		for (i = 0; i < t->n; i++)
 			if (t->rows[i].scanned < now)
@@ -269,6 +281,7 @@ void top_take_interval(struct top *t, double now)
 
 	if (dt <= 0)
 		dt = 1e-9;
+	t->dt = dt;
 	for (i = 0; i < t->n + t->ngone; i++) {
 		struct top_row *r = i < t->n ? &t->rows[i] : &t->gone[i - t->n];
 
@@ -350,6 +363,15 @@ size_t top_order(const struct top *t, size_t **idx)
 	sort_top = t;
 	qsort(o, n, sizeof(*o), by_key);
 	return n;
+}
+
+void top_forget_rows(struct top *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		bury(t, &t->rows[i]);
+	t->n = 0;
 }
 
 void top_rows_free(struct top *t)

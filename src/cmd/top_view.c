@@ -25,6 +25,7 @@ struct view {
 	bool prompt;		/* typing a filter */
 	char filter[128];
 	size_t flen;
+	SCREEN *screen;
 };
 
 bool top_view_too_small(void)
@@ -42,9 +43,15 @@ int top_view_open(struct top *t)
 
 	if (!v)
 		return -ENOMEM;
-	if (!initscr()) {
+	/* newterm, not initscr: that exits on a terminal it does not know */
+	v->screen = newterm(NULL, stdout, stdin);
+	if (!v->screen) {
 		free(v);
 		return -ENOTTY;
+	}
+	if (t->filter) {
+		snprintf(v->filter, sizeof(v->filter), "%s", t->filter);
+		v->flen = strlen(v->filter);
 	}
 	cbreak();		/* Ctrl-C stays a signal: the session ends on it */
 	noecho();
@@ -63,9 +70,11 @@ void top_view_close(struct top *t)
 	if (!v)
 		return;
 	endwin();
+	delscreen(v->screen);
 	free(v->order);
 	free(v);
 	t->view = NULL;
+	t->filter = NULL;	/* it pointed into the view */
 }
 
 static void put_line(int y, const char *s, attr_t a)
@@ -128,10 +137,12 @@ static void draw_detail(struct top *t, const struct top_row *r, int y, int h)
 			 d->why ? d->why : strerror(-d->err));
 		put_line(y++, buf, A_NORMAL);
 	} else {
-		snprintf(buf, sizeof(buf), "frames (%s): %s%" PRIu64 " present in %zu runs, %"
-			 PRIu64 " breaks in contiguity%s",
+		char br[24];
+
+		snprintf(buf, sizeof(buf), "frames (%s): %s%" PRIu64 " present in %zu runs, %s"
+			 " breaks in contiguity%s",
 			 d->from_walk ? "page-table walk" : "pagemap",
-			 d->truncated ? ">= " : "", d->present, d->n, d->frames_contig,
+			 d->truncated ? ">= " : "", d->present, d->n, breaks_str(d, br, sizeof(br)),
 			 t->pfn_hidden ? " (PFNs hidden)" : "");
 		put_line(y++, buf, A_NORMAL);
 		/* the runs and the last faults share what is left, half each
@@ -143,7 +154,7 @@ static void draw_detail(struct top *t, const struct top_row *r, int y, int h)
 		if (d->n > (size_t)(rows_h > 0 ? rows_h : 0))
 			rows_h--;	/* a line to say how many more */
 		for (k = 0; k < d->n && rows_h > 0; k++, rows_h--) {
-			top_format_run(&d->runs[k], buf + 2, sizeof(buf) - 2);
+			top_format_run(&d->runs[k], d->pfn_hidden, buf + 2, sizeof(buf) - 2);
 			buf[0] = buf[1] = ' ';
 			put_line(y++, buf, A_NORMAL);
 		}
@@ -356,6 +367,11 @@ void top_view_key(void *arg)
 
 	if (!v)
 		return;
+	/* the rows may have been joined since the last draw (a fault in a
+	 * new VMA), and the removed ones dropped: order them again first */
+	free(v->order);
+	v->n = top_order(t, &v->order);
+	reselect(t, v);
 	while ((ch = getch()) != ERR)
 		redraw |= key(t, v, ch);
 	if (redraw && !t->s->stop)
