@@ -25,6 +25,8 @@ bool have_cap(int cap);
 
 /* Seconds since an arbitrary start, monotonic. */
 double now_sec(void);
+/* vmscope's own CPU time so far (user + system), seconds */
+double self_cpu_sec(void);
 
 /* The same clock in nanoseconds: the clock of BPF's event timestamps. */
 uint64_t mono_ns(void);

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -183,14 +182,6 @@ static int on_fault(const struct flt_event *e, void *arg)
 
 /* ---- snapshots ------------------------------------------------------------------ */
 
-static double cpu_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Bring the rows up to now: the model (re-read only where events left
  * gaps), residency within the budget, the kernel's RSS. */
 static void refresh(struct top *t, double now)
@@ -204,7 +195,7 @@ static void refresh(struct top *t, double now)
 
 static void snapshot(struct top *t)
 {
-	double c0 = cpu_sec(), now = now_sec();
+	double c0 = self_cpu_sec(), now = now_sec();
 
 	/* the view opens at the first snapshot: the session's notes have
 	 * been written by then, not over the screen */
@@ -226,7 +217,7 @@ static void snapshot(struct top *t)
 	else
 		top_print_text(t, t->s->out);
 	top_end_interval(t);
-	t->refresh_cpu = cpu_sec() - c0;
+	t->refresh_cpu = self_cpu_sec() - c0;
 	if (!t->snapshots) {
 		t->refresh_first = t->refresh_cpu;
 	} else {

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -409,20 +408,10 @@ static void plain_tables(struct watcher *w)
 	}
 }
 
-/* vmscope's own CPU time so far, user + system */
-static double self_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 void faults_report(struct watcher *w, const char *type, double secs, double rate,
 		   const struct session *s)
 {
-	double cpu = self_cpu();
+	double cpu = self_cpu_sec();
 	/* fault records, and VMA-change records of the ring */
 	uint64_t lost = session_lost(w->s);
 

@@ -587,10 +587,9 @@ void top_print_summary(struct top *t, FILE *f, double secs)
 	json_ku64(&j, "rescans", t->scans);
 	json_ku64(&j, "lost", session_lost(t->s));
 	/* what vmscope itself cost: CPU, a refresh's CPU, peak memory */
-	getrusage(RUSAGE_SELF, &ru);
+	getrusage(RUSAGE_SELF, &ru);	/* for ru_maxrss */
 	json_key(&j, "self_cpu_s");
-	json_double(&j, (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-			(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	json_double(&j, self_cpu_sec());
 	json_key(&j, "duration_s");
 	json_double(&j, secs);
 	json_key(&j, "refresh_cpu_ms");
