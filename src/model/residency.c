@@ -14,7 +14,8 @@ struct cells {
 	uint64_t guard[RES_STRIP], zero[RES_STRIP], pfnmap[RES_STRIP];
 };
 
-enum kind { K_PRESENT, K_SWAP, K_HUGE, K_GUARD, K_ZERO, K_PFNMAP };
+/* pagemap's kinds, and the walk's PFN-mapped frames */
+#define K_PFNMAP (PMK_GUARD + 1)
 
 /* First page of cell b (cells split the pages as evenly as they can). */
 static uint64_t cell_first(const struct cells *c, unsigned int b)
@@ -22,8 +23,8 @@ static uint64_t cell_first(const struct cells *c, unsigned int b)
 	return (b * c->npages + RES_STRIP - 1) / RES_STRIP;
 }
 
-/* Pages [p0, p1) of the VMA are of kind k. */
-static void add(struct cells *c, uint64_t p0, uint64_t p1, enum kind k)
+/* Pages [p0, p1) of the VMA are of kind k (enum pm_kind or K_PFNMAP). */
+static void add(struct cells *c, uint64_t p0, uint64_t p1, int k)
 {
 	unsigned int b;
 
@@ -31,7 +32,9 @@ static void add(struct cells *c, uint64_t p0, uint64_t p1, enum kind k)
 		p1 = c->npages;
 	for (b = (unsigned int)(p0 * RES_STRIP / c->npages); p0 < p1 && b < RES_STRIP; b++) {
 		uint64_t e = b + 1 < RES_STRIP ? cell_first(c, b + 1) : c->npages, n;
-		uint64_t *to[] = { c->present, c->swap, c->huge, c->guard, c->zero, c->pfnmap };
+		uint64_t *to[] = { [PMK_PRESENT] = c->present, [PMK_SWAP] = c->swap,
+				   [PMK_HUGE] = c->huge, [PMK_GUARD] = c->guard,
+				   [PMK_ZERO] = c->zero, [K_PFNMAP] = c->pfnmap };
 
 		if (e > p1)
 			e = p1;
@@ -39,15 +42,15 @@ static void add(struct cells *c, uint64_t p0, uint64_t p1, enum kind k)
 			continue;
 		n = e - p0;
 		to[k][b] += n;
-		if (k == K_HUGE)
+		if (k == PMK_HUGE)
 			c->present[b] += n;
 		p0 = e;
 	}
 }
 
-static void add_bytes(struct cells *c, uint64_t lo, uint64_t hi, enum kind k)
+static void add_bytes(struct cells *c, uint64_t lo, uint64_t hi, int k)
 {
-	if (hi > lo)
+	if (hi > lo && k != PMK_NONE)
 		add(c, (lo - c->start) >> PAGE_SHIFT, (hi - c->start) >> PAGE_SHIFT, k);
 }
 
@@ -56,20 +59,8 @@ static int on_regions(const struct pm_region *r, size_t n, void *arg)
 	struct cells *c = arg;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		uint64_t cat = r[i].categories;
-
-		if ((cat & (PAGE_IS_PRESENT | PAGE_IS_PFNZERO)) ==
-		    (PAGE_IS_PRESENT | PAGE_IS_PFNZERO))
-			add_bytes(c, r[i].start, r[i].end, K_ZERO);
-		else if (cat & PAGE_IS_PRESENT)
-			add_bytes(c, r[i].start, r[i].end,
-				  cat & PAGE_IS_HUGE ? K_HUGE : K_PRESENT);
-		else if (cat & PAGE_IS_GUARD)
-			add_bytes(c, r[i].start, r[i].end, K_GUARD);
-		else if (cat & PAGE_IS_SWAPPED)
-			add_bytes(c, r[i].start, r[i].end, K_SWAP);
-	}
+	for (i = 0; i < n; i++)
+		add_bytes(c, r[i].start, r[i].end, pagemap_region_kind(r[i].categories));
 	return 0;
 }
 
@@ -88,16 +79,10 @@ static int by_read(int fd, struct cells *c)
 		if (err)
 			return err;
 		for (i = 0; i < n; i++) {
-			uint64_t e = buf[i];
+			int k = pagemap_entry_kind(buf[i], zero);
 
-			if ((e & PM_PRESENT) && zero && (e & PM_PFN_MASK) == zero)
-				add(c, p + i, p + i + 1, K_ZERO);
-			else if (e & PM_PRESENT)
-				add(c, p + i, p + i + 1, K_PRESENT);
-			else if (e & PM_GUARD)
-				add(c, p + i, p + i + 1, K_GUARD);
-			else if (e & PM_SWAP)
-				add(c, p + i, p + i + 1, K_SWAP);
+			if (k != PMK_NONE)
+				add(c, p + i, p + i + 1, k);
 		}
 		p += n;
 	}

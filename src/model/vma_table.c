@@ -52,6 +52,16 @@ struct count_ctx {
 	size_t i;
 };
 
+static void count_kind(struct vma *v, enum pm_kind k, uint64_t pages)
+{
+	if (k == PMK_ZERO)
+		v->zero_pages += pages;
+	else if (k == PMK_PRESENT || k == PMK_HUGE)
+		v->present_pages += pages;
+	else if (k == PMK_SWAP)
+		v->swap_pages += pages;
+}
+
 static int count_regions(const struct pm_region *r, size_t n, void *arg)
 {
 	struct count_ctx *c = arg;
@@ -70,14 +80,8 @@ static int count_regions(const struct pm_region *r, size_t n, void *arg)
 
 			if (hi <= lo)
 				continue;
-			if ((r[k].categories & (PAGE_IS_PRESENT | PAGE_IS_PFNZERO)) ==
-			    (PAGE_IS_PRESENT | PAGE_IS_PFNZERO))
-				v->zero_pages += (hi - lo) >> PAGE_SHIFT;
-			else if (r[k].categories & PAGE_IS_PRESENT)
-				v->present_pages += (hi - lo) >> PAGE_SHIFT;
-			else if ((r[k].categories & PAGE_IS_SWAPPED) &&
-				 !(r[k].categories & PAGE_IS_GUARD))
-				v->swap_pages += (hi - lo) >> PAGE_SHIFT;
+			count_kind(v, pagemap_region_kind(r[k].categories),
+				   (hi - lo) >> PAGE_SHIFT);
 		}
 	}
 	return 0;
@@ -99,14 +103,8 @@ static int count_by_read(int fd, struct vma *v, uint64_t zero)
 		err = pagemap_read(fd, a, n, buf);
 		if (err)
 			return err;
-		for (i = 0; i < n; i++) {
-			if ((buf[i] & PM_PRESENT) && zero && (buf[i] & PM_PFN_MASK) == zero)
-				v->zero_pages++;
-			else if (buf[i] & PM_PRESENT)
-				v->present_pages++;
-			else if ((buf[i] & PM_SWAP) && !(buf[i] & PM_GUARD))
-				v->swap_pages++;
-		}
+		for (i = 0; i < n; i++)
+			count_kind(v, pagemap_entry_kind(buf[i], zero), 1);
 		a += n << PAGE_SHIFT;
 	}
 	return 0;

@@ -58,6 +58,34 @@ struct pm_region {
 typedef int (*pagemap_region_cb)(const struct pm_region *r, size_t n, void *arg);
 int pagemap_scan(int fd, uint64_t lo, uint64_t hi, pagemap_region_cb cb, void *arg);
 
+/* What a page is, as smaps counts it: the zero page's entries are
+ * mapped but not resident, a guard marker is not a swap slot. */
+enum pm_kind { PMK_NONE, PMK_PRESENT, PMK_HUGE, PMK_ZERO, PMK_SWAP, PMK_GUARD };
+
+/* ... of a PAGEMAP_SCAN region's categories */
+static inline enum pm_kind pagemap_region_kind(uint64_t cat)
+{
+	if ((cat & (PAGE_IS_PRESENT | PAGE_IS_PFNZERO)) == (PAGE_IS_PRESENT | PAGE_IS_PFNZERO))
+		return PMK_ZERO;
+	if (cat & PAGE_IS_PRESENT)
+		return cat & PAGE_IS_HUGE ? PMK_HUGE : PMK_PRESENT;
+	if (cat & PAGE_IS_GUARD)
+		return PMK_GUARD;
+	return cat & PAGE_IS_SWAPPED ? PMK_SWAP : PMK_NONE;
+}
+
+/* ... of a pagemap entry; zero: the zero page's frame, 0 when unknown */
+static inline enum pm_kind pagemap_entry_kind(uint64_t e, uint64_t zero)
+{
+	if ((e & PM_PRESENT) && zero && (e & PM_PFN_MASK) == zero)
+		return PMK_ZERO;
+	if (e & PM_PRESENT)
+		return PMK_PRESENT;
+	if (e & PM_GUARD)
+		return PMK_GUARD;
+	return e & PM_SWAP ? PMK_SWAP : PMK_NONE;
+}
+
 /* Is PAGEMAP_SCAN available (probes /proc/self/pagemap)? */
 bool pagemap_scan_supported(void);
 
