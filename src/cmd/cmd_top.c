@@ -167,7 +167,7 @@ static int on_mm(const struct mm_event *ev, void *arg)
 	if ((ev->type == MM_EV_CALL && ev->vma_when == MM_VMAS_AFTER) ||
 	    ev->type == MM_EV_EXEC_VMA)
 		for (i = 0; i < ev->nvma && i < MM_MAX_VMAS; i++)
-			top_note_flags(t, &ev->vma[i]);
+			top_note_flags(t, &ev->vma[i], false, 0);
 	return 0;
 }
 
@@ -278,13 +278,10 @@ static int seed(struct top *t)
 					    .page_prot = vt.v[i].has_kernel ? vt.v[i].k.page_prot : 0 };
 			const struct vma_rec *k = &vt.v[i].k;
 
-			if (!vt.v[i].has_flags)
-				continue;
-			top_note_flags(t, &v);
-			if (vt.v[i].has_kernel)
-				top_note_owner(t, v.start, v.end, k->fn_fault ? k->fn_fault :
-					       k->fn_open ? k->fn_open : k->fn_mmap ? k->fn_mmap :
-					       k->fn_name);
+			if (vt.v[i].has_flags)
+				top_note_flags(t, &v, vt.v[i].has_kernel,
+					       k->fn_fault ? k->fn_fault : k->fn_open ? k->fn_open :
+					       k->fn_mmap ? k->fn_mmap : k->fn_name);
 		}
 		if (vt.kernel_err)
 			cli_note(t->c, "cache modes unavailable: %s", vt.kernel_why);

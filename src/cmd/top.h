@@ -151,8 +151,9 @@ struct top {
 
 /* top_rows.c */
 int top_join(struct top *t);			/* rows ← the model */
-void top_note_flags(struct top *t, const struct mm_vma *v);
-void top_note_owner(struct top *t, uint64_t start, uint64_t end, uint64_t fn);
+/* v's flags (and owner, when known: the iterator's) for its row at the
+ * next join */
+void top_note_flags(struct top *t, const struct mm_vma *v, bool owner_known, uint64_t owner_fn);
 void top_fault(struct top *t, const struct flt_event *e, double now);
 void top_rescan(struct top *t, double now, bool all);
 void top_take_interval(struct top *t, double now);	/* rates, marks */

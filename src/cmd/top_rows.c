@@ -58,7 +58,7 @@ static ssize_t find_start(const struct top_row *v, size_t n, uint64_t start)
 	return lo < n && v[lo].start == start ? (ssize_t)lo : -1;
 }
 
-void top_note_flags(struct top *t, const struct mm_vma *v)
+void top_note_flags(struct top *t, const struct mm_vma *v, bool owner_known, uint64_t owner_fn)
 {
 	if (t->npend >= PEND_MAX) {
 		t->pend_dropped++;
@@ -67,15 +67,8 @@ void top_note_flags(struct top *t, const struct mm_vma *v)
 	if (!grow_array((void **)&t->pend, &t->pendcap, t->npend, sizeof(*t->pend)))
 		return;
 	t->pend[t->npend++] = (struct top_flags){ .start = v->start, .end = v->end,
-						  .flags = v->flags, .prot = v->page_prot };
-}
-
-void top_note_owner(struct top *t, uint64_t start, uint64_t end, uint64_t fn)
-{
-	if (t->npend && t->pend[t->npend - 1].start == start && t->pend[t->npend - 1].end == end) {
-		t->pend[t->npend - 1].owner_known = true;
-		t->pend[t->npend - 1].owner_fn = fn;
-	}
+						  .flags = v->flags, .prot = v->page_prot,
+						  .owner_known = owner_known, .owner_fn = owner_fn };
 }
 
 static void bury(struct top *t, const struct top_row *r)
