@@ -9,14 +9,21 @@ cd "$(dirname "$0")/../.." || exit 1
 
 F=$WL/faulter
 
-# 1. a quiesced workload: 16 MiB written, then nothing
-"$F" hold 16 >"$TMP/hold.out" &
-hpid=$!
-PIDS+=("$hpid")
-wait_for has "$TMP/hold.out" '^region'
-read -r _ rs re < <(grep '^region' "$TMP/hold.out")
-kill -USR1 "$hpid"
-wait_for has "$TMP/hold.out" '^touched'
+# written NAME: faulter holding 16 MiB it has written, then doing nothing;
+# sets HOLD_PID, HOLD_START and HOLD_END (its output in $TMP/NAME.out)
+written() {
+	"$F" hold 16 >"$TMP/$1.out" &
+	HOLD_PID=$!
+	PIDS+=("$HOLD_PID")
+	wait_for has "$TMP/$1.out" '^region'
+	read -r _ HOLD_START HOLD_END < <(grep '^region' "$TMP/$1.out")
+	kill -USR1 "$HOLD_PID"
+	wait_for has "$TMP/$1.out" '^touched'
+}
+
+# 1. a quiesced workload
+written hold
+hpid=$HOLD_PID rs=$HOLD_START re=$HOLD_END
 "$VMSCOPE" --json top -n 2 -d 0.3 -p "$hpid" --detail "$rs" >"$TMP/q.json" 2>"$TMP/q.err"
 st=$?
 check "top --json -n 2 -p PID: exit 0, two snapshots and a summary, every line JSON" \
@@ -158,13 +165,8 @@ fi
 if ! command -v tmux >/dev/null; then
 	skip "tmux not installed: the full-screen view is not driven here (snapshots above cover the data)"
 else
-	"$F" hold 16 >"$TMP/v.out" &
-	tpid=$!
-	PIDS+=("$tpid")
-	wait_for has "$TMP/v.out" '^region'
-	read -r _ vs _ < <(grep '^region' "$TMP/v.out")
-	kill -USR1 "$tpid"
-	wait_for has "$TMP/v.out" '^touched'
+	written view
+	tpid=$HOLD_PID vs=$HOLD_START
 	sock=$TMP/tmux.sock
 	tm() { tmux -S "$sock" "$@"; }
 	pane() { tm capture-pane -p -t t; }
